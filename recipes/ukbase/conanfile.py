@@ -1,0 +1,167 @@
+"""Shared logic of every uktoolchain recipe (a Conan python_requires).
+
+A recipe extends ``UkPackage`` and declares only what is its own: name, version data in
+conandata.yml, requirements, build() and package_info(). This base gives all of them:
+
+- sources looked up by checksum in the directories named by the conf
+  ``user.uktoolchain:source_dirs`` (uktoolchain's source store, then user mirrors), falling back to
+  the pinned URLs; sha256 or sha512, always verified;
+- our own patches from ``patches/<name>/<version>-NNNN-<slug>.patch`` (exported with the recipe, so
+  they are part of the recipe revision and therefore of every binary's identity);
+- a package_id that covers the full identity of dependencies and of this base.
+"""
+import glob
+import hashlib
+import os
+import shutil
+import tarfile
+
+from conan import ConanFile
+from conan.errors import ConanException
+from conan.tools.env import Environment
+from conan.tools.files import copy, download, patch
+
+# Where relocatable packages are configured to live. It is never a real path: everything that
+# depends on the install location is rendered at use time from the actual package folder.
+FAKE_PREFIX_ROOT = "/uktoolchain-relocatable"
+
+# Variables of the caller's shell (opam, esy, another toolchain) that would change what the OCaml
+# tools do during a build. They are unset in every build; dependencies then set their own.
+OCAML_ENV_LEAKS = (
+    "OCAMLLIB", "CAMLLIB", "OCAMLPARAM", "OCAMLRUNPARAM", "CAML_LD_LIBRARY_PATH", "OCAMLPATH",
+    "OCAML_TOPLEVEL_PATH", "OPAM_SWITCH_PREFIX", "OCAMLFIND_CONF", "OCAMLFIND_TOOLCHAIN",
+    "OCAMLFIND_DESTDIR", "OCAMLFIND_METADIR", "OCAMLFIND_COMMANDS", "OCAMLFIND_LDCONF",
+    "OCAMLFIND_IGNORE_DUPS_IN", "DUNE_BUILD_DIR", "DUNE_CACHE_ROOT",
+    "INSIDE_DUNE",
+)
+
+
+def file_digest(path, algorithm):
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def checksum_of(entry):
+    """(algorithm, hexdigest) of a conandata source entry."""
+    for algorithm in ("sha256", "sha512"):
+        if entry.get(algorithm):
+            return algorithm, entry[algorithm].lower()
+    raise ConanException("conandata source entry has no sha256 or sha512")
+
+
+def extract_tarball(archive, destination, strip_root=True):
+    """Unpack a tar archive (any compression); drop its single top directory if asked."""
+    with tarfile.open(archive, "r:*") as tar:
+        members = tar.getmembers()
+        roots = {m.name.split("/", 1)[0] for m in members if m.name not in ("", ".")}
+        strip = strip_root and len(roots) == 1
+        root = next(iter(roots)) if strip else None
+        for member in members:
+            if strip:
+                if member.name == root:
+                    continue
+                member.name = member.name.split("/", 1)[1]
+            tar.extract(member, destination, set_attrs=True, filter="tar")
+
+
+class UkPackage:
+    package_type = "application"
+    settings = "os", "arch"
+
+    # -- identity ------------------------------------------------------------------------------
+    def package_id(self):
+        # Dependencies enter with recipe revision and package id: a rebuilt compiler means a
+        # rebuilt library, never a stale binary that happens to share a version number.
+        self.info.requires.full_mode()
+        self.info.python_requires.full_mode()
+
+    # -- environment ---------------------------------------------------------------------------
+    def generate(self):
+        # Goes into conanbuild (the default env of self.run); recipes that need a dependency's
+        # tools run with env=["conanbuild", "conanrun"] so the dependency's variables come last.
+        env = Environment()
+        for name in OCAML_ENV_LEAKS:
+            env.unset(name)
+        env.define("DUNE_CACHE", "disabled")  # never read or fill the builder's ~/.cache/dune
+        env.vars(self, scope="build").save_script("uk_clean_ocaml_env")
+
+    # -- sources -------------------------------------------------------------------------------
+    def export_sources(self):
+        patches = os.path.join(self.recipe_folder, "..", "..", "patches", self.name)
+        copy(self, f"{self.version}-*.patch", patches, os.path.join(self.export_sources_folder, "patches"))
+
+    def source(self):
+        entry = self.conan_data["sources"][self.version]
+        archive = self.uk_locate_archive(entry)
+        extract_tarball(archive, self.source_folder, strip_root=entry.get("strip_root", True))
+        for patch_file in sorted(glob.glob(os.path.join(self.export_sources_folder, "patches", "*.patch"))):
+            self.output.info(f"applying {os.path.basename(patch_file)}")
+            patch(self, patch_file=patch_file, base_path=self.source_folder)
+
+    def uk_locate_archive(self, entry):
+        algorithm, digest = checksum_of(entry)
+        for directory in self.conf.get("user.uktoolchain:source_dirs", default=[], check_type=list):
+            candidate = os.path.join(directory, digest)
+            if os.path.isfile(candidate):
+                if file_digest(candidate, algorithm) == digest:
+                    return candidate
+                self.output.warning(f"ignoring {candidate}: content does not match its name")
+        urls = entry.get("url") or []
+        if not urls:
+            raise ConanException(
+                f"source of {self.name}/{self.version} ({algorithm} {digest}) is in no source directory"
+            )
+        # Plain Conan use (no uktoolchain around): fetch from the pinned URLs in order.
+        target = os.path.join(self.source_folder, "..", f"{self.name}-{self.version}.archive")
+        kwargs = {"sha256": digest} if algorithm == "sha256" else {}
+        download(self, urls, target, **kwargs)
+        if algorithm != "sha256" and file_digest(target, algorithm) != digest:
+            os.unlink(target)
+            raise ConanException(f"{algorithm} mismatch for {urls}")
+        return target
+
+    # -- helpers for build() / package() / package_info() -------------------------------------------------------
+    @property
+    def uk_fake_prefix(self):
+        """Configure-time prefix: install goes to DESTDIR + this, then moves to package_folder."""
+        return f"{FAKE_PREFIX_ROOT}/{self.name}"
+
+    def uk_move_staged_install(self, destdir):
+        staged = os.path.join(destdir, self.uk_fake_prefix.lstrip("/"))
+        for entry in os.listdir(staged):
+            shutil.move(os.path.join(staged, entry), os.path.join(self.package_folder, entry))
+
+    def uk_make_shebangs_relocatable(self, bindir, interpreter="ocamlrun"):
+        """Bytecode executables start with '#!<prefix>/bin/ocamlrun'. Point them at PATH."""
+        for name in os.listdir(bindir):
+            path = os.path.join(bindir, name)
+            if os.path.islink(path) or not os.path.isfile(path):
+                continue
+            with open(path, "rb") as stream:
+                head = stream.read(256)
+            if not head.startswith(b"#!") or FAKE_PREFIX_ROOT.encode() not in head.split(b"\n", 1)[0]:
+                continue
+            with open(path, "rb") as stream:
+                stream.readline()
+                body = stream.read()
+            # Bytecode sections are found from the end of the file, so the header may change size.
+            with open(path, "wb") as stream:
+                stream.write(f"#!/usr/bin/env {interpreter}\n".encode() + body)
+
+
+    def uk_publish_bindir(self):
+        """A uktoolchain package is a set of tools: bin/ goes on PATH and nothing else is
+        published by cpp_info (no headers or C libraries, no LD_LIBRARY_PATH)."""
+        self.cpp_info.bindirs = []
+        self.cpp_info.libdirs = []
+        self.cpp_info.includedirs = []
+        self.runenv_info.prepend_path("PATH", os.path.join(self.package_folder, "bin"))
+
+
+class UkBase(ConanFile):
+    name = "ukbase"
+    version = "1.0"
+    package_type = "python-require"

@@ -1,0 +1,3 @@
+from uktoolchain.cli.main import main
+
+raise SystemExit(main())

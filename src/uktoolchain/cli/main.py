@@ -1,0 +1,61 @@
+"""Entry point. Keep imports here light: ``install`` of an installed target must answer fast."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+from uktoolchain import __version__
+from uktoolchain.errors import BuildError, UkError
+
+COMMANDS = ("install", "list", "env", "doctor", "gc")
+INTERNAL_ERROR_EXIT = 70
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="uktoolchain",
+        description="Build, cache and expose cross-compilation toolchains for OCaml unikernels.",
+    )
+    parser.add_argument("--version", action="version", version=f"uktoolchain {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    from uktoolchain.cli import doctor, env, gc, install, listing
+
+    for module in (install, listing, env, doctor, gc):
+        module.register(sub)
+    return parser
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM takes the same clean-up path as Ctrl-C
+
+
+def report(exc: UkError) -> None:
+    print(f"uktoolchain: error: {exc}", file=sys.stderr)
+    if isinstance(exc, BuildError) and exc.tail:
+        print(f"--- last {len(exc.tail)} lines of the {exc.component} build log ---", file=sys.stderr)
+        for line in exc.tail:
+            print(f"  {line}", file=sys.stderr)
+        print(f"--- full log: {exc.log_path}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return args.run(args) or 0
+    except UkError as exc:
+        if args.debug:
+            raise
+        report(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("uktoolchain: interrupted; nothing half-built was kept, rerun to resume", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so briefly, details with --debug
+        if args.debug:
+            raise
+        print(f"uktoolchain: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+              file=sys.stderr)
+        return INTERNAL_ERROR_EXIT

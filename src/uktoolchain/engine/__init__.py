@@ -1,0 +1,1 @@
+"""Planning and building. Only ``conan_adapter`` imports Conan."""

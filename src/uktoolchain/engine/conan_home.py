@@ -1,0 +1,63 @@
+"""The private CONAN_HOME: written by uktoolchain, never the user's ~/.conan2.
+
+Written without importing Conan (plain files Conan reads at start-up); rewritten only when the
+content changes, so the files' mtimes stay stable for the no-op check.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from uktoolchain.targets import Catalogue, host_arch, host_os
+
+GLOBAL_CONF = """\
+# Written by uktoolchain; changes are overwritten.
+core:non_interactive=True
+core.download:retry=2
+core.download:retry_wait=1
+core.upload:retry=2
+core.upload:retry_wait=1
+# Toolchains are hundreds of MB: level 1 uploads ~15x faster than the default 9 for ~10% more bytes.
+core.gzip:compresslevel=1
+tools.build:jobs={jobs}
+"""
+
+
+def profile_text(os_name: str, arch: str) -> str:
+    return f"[settings]\nos={os_name}\narch={arch}\n"
+
+
+def settings_user_text(catalogue: Catalogue) -> str:
+    """Settings for unikernel host profiles: the OS is Solo5 or bare metal on a board."""
+    boards = sorted({t.board for t in catalogue.targets.values() if t.board})
+    lines = ["# Written by uktoolchain from its target catalogue.", "os:", "  Solo5:"]
+    if boards:
+        lines += ["  Baremetal:", f"    board: [{', '.join(boards)}]"]
+    return "\n".join(lines) + "\n"
+
+
+def prepare(conan_home: Path, catalogue: Catalogue) -> None:
+    conan_home.mkdir(parents=True, exist_ok=True)
+    profile = profile_text(host_os(), host_arch())
+    files = {
+        "global.conf": GLOBAL_CONF.format(jobs=os.cpu_count() or 1),
+        "settings_user.yml": settings_user_text(catalogue),
+        "profiles/default": profile,
+        "profiles/build": profile,
+    }
+    for relative, content in files.items():
+        _write_if_changed(conan_home / relative, content)
+    remotes = conan_home / "remotes.json"
+    if not remotes.exists():
+        # Without this file Conan adds ConanCenter; uktoolchain uses only remotes the user adds.
+        _write_if_changed(remotes, json.dumps({"remotes": []}, indent=2))
+
+
+def _write_if_changed(path: Path, content: str) -> None:
+    if path.is_file() and path.read_text() == content:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(content)
+    os.replace(temporary, path)

@@ -1,0 +1,154 @@
+"""``install``: from target names to installed, stamped toolchains.
+
+Order: check the home, take the lock, write the Conan home, stage local sources, export recipes,
+plan, fetch sources and build (scheduler), read what the packages publish, write stamps. A stamp
+is written only after everything succeeded, so a failed or interrupted run leaves the previous
+toolchain (and its stamp) as it was.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from uktoolchain.config import Config
+from uktoolchain.engine import conan_home, stamps
+from uktoolchain.engine.lock import home_lock
+from uktoolchain.engine.model import BUILD, InstalledPackage, Plan
+from uktoolchain.engine.scheduler import Job, Scheduler, Timings
+from uktoolchain.home import Home, home_error
+from uktoolchain.resources import BASE_RECIPE, RecipeIndex
+from uktoolchain.sources import SourceOverride, SourceStore
+from uktoolchain.targets import Catalogue, Target
+
+CONF_SOURCE_DIRS = "user.uktoolchain:source_dirs"
+
+
+@dataclass(frozen=True)
+class InstallOptions:
+    parallel: int = 2
+    wait_for_lock: bool = True
+    build_missing: bool = True
+
+
+@dataclass(frozen=True)
+class InstallReport:
+    plan: Plan
+    packages: dict[str, list[InstalledPackage]]  # by target
+
+
+class Installer:
+    def __init__(self, home: Home, index: RecipeIndex, catalogue: Catalogue, config: Config,
+                 say: Callable[[str], None]):
+        self.home = home
+        self.index = index
+        self.catalogue = catalogue
+        self.config = config
+        self.say = say
+        self.store = SourceStore(home.sources)
+
+    def install(self, targets: list[Target], overrides: list[SourceOverride], view, options: InstallOptions) -> InstallReport:
+        self.home.ensure_writable()
+        try:
+            with home_lock(self.home.lock_file, options.wait_for_lock, self.say):
+                return self._install_locked(targets, overrides, view, options)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT):
+                raise home_error(self.home.root, exc) from exc
+            raise
+
+    def _install_locked(self, targets, overrides, view, options) -> InstallReport:
+        from uktoolchain.engine.conan_adapter import ConanEngine  # the slow import, only now
+
+        conan_home.prepare(self.home.conan, self.catalogue)
+        local_digests = {}
+        for override in overrides:
+            digest = self.store.stage_override(override)
+            local_digests[override.component] = digest
+            self.say(f"using local source for {override.component} (sha256 {digest}) from {override.path}")
+
+        engine = ConanEngine(self.home.conan, self.home.logs / "engine.log")
+        engine.export(self.index.recipe_dir(BASE_RECIPE))
+        components = self.catalogue.components_of(targets)
+        recipe_dirs = {c: self._recipe_dir(c, local_digests.get(c)) for c in components}
+        refs = [engine.export(recipe_dirs[c], self.catalogue.versions[c]) for c in components]
+
+        conf = [f"{CONF_SOURCE_DIRS}={[str(self.home.sources)] + [str(m) for m in self.config.mirror_dirs]}"]
+        lockfile = self.home.state / f"plan-{os.getpid()}.lock"
+        lockfile.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            plan = engine.plan(refs, conf, lockfile, build_missing=options.build_missing)
+            jobs = {
+                name: Job(
+                    package=package,
+                    command=engine.build_command(package, str(lockfile), conf),
+                    log_path=self.home.logs / f"{name}.log",
+                    fetch=self._fetcher(name, package.version, recipe_dirs[name]) if package.action == BUILD else None,
+                )
+                for name, package in plan.packages.items()
+            }
+            view.start(list(plan.packages))
+            with view:
+                Scheduler(plan, jobs, engine.build_env(), view, Timings(self.home.state / "timings.json"),
+                          options.parallel).run()
+            installed = {p.name: p for p in engine.installed(refs, conf, lockfile)}
+        finally:
+            lockfile.unlink(missing_ok=True)
+
+        overrides_by_component = {o.component: o.path for o in overrides}
+        report = {}
+        for target in targets:
+            packages = [installed[c] for c in _with_dependencies(target.components, plan)]
+            fingerprint = stamps.fingerprint(self.index, self.catalogue, target, overrides_by_component)
+            stamps.write_stamp(self.home, target, fingerprint, packages)
+            report[target.name] = packages
+        return InstallReport(plan, report)
+
+    def _recipe_dir(self, component: str, local_digest: str | None) -> Path:
+        """The recipe to export: the index's own, or a copy whose conandata names the local source.
+
+        The copy differs only in conandata (checksum, no URL), so its recipe revision, hence every
+        binary built from it, is distinct from the pinned one and never passed off as it.
+        """
+        original = self.index.recipe_dir(component)
+        if local_digest is None:
+            return original
+        import yaml
+
+        staged_root = self.home.staging / f"{component}-{local_digest[:16]}"
+        staged = staged_root / "recipes" / component
+        if staged_root.exists():
+            shutil.rmtree(staged_root)
+        shutil.copytree(original, staged, ignore=shutil.ignore_patterns("__pycache__"))
+        patches = self.index.patches / component
+        if patches.is_dir():
+            shutil.copytree(patches, staged_root / "patches" / component)
+        data = yaml.safe_load((original / "conandata.yml").read_text())
+        data["sources"][self.catalogue.versions[component]] = {"url": [], "sha256": local_digest}
+        (staged / "conandata.yml").write_text(yaml.safe_dump(data, sort_keys=True))
+        return staged
+
+    def _fetcher(self, component: str, version: str, recipe_dir: Path):
+        import yaml
+
+        entry = yaml.safe_load((recipe_dir / "conandata.yml").read_text())["sources"][version]
+
+        def fetch(progress) -> None:
+            self.store.ensure(component, entry, self.config.mirror_dirs, progress)
+
+        return fetch
+
+
+def _with_dependencies(components: tuple[str, ...], plan: Plan) -> list[str]:
+    """The target's components plus everything they require, dependencies first (plan order)."""
+    wanted: set[str] = set()
+    stack = list(components)
+    while stack:
+        name = stack.pop()
+        if name not in wanted:
+            wanted.add(name)
+            stack.extend(plan.packages[name].deps)
+    return [name for name in plan.packages if name in wanted]

@@ -1,0 +1,180 @@
+"""Realise a plan: fetch sources, then build or download each package in its own process.
+
+Packages start as soon as their dependencies are done, up to ``parallel`` at a time. Each job's
+output goes to its own log file. On Ctrl-C or SIGTERM every running job's process group is
+terminated; Conan only registers a package once package() has finished, so nothing half-built
+is left behind and the next run starts those packages again.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from uktoolchain.engine.model import BUILD, CACHED, Plan, PlannedPackage
+from uktoolchain.errors import BuildError, Interrupted
+
+LOG_TAIL_LINES = 30
+
+
+class Cancelled(Exception):
+    pass
+
+
+@dataclass
+class Job:
+    package: PlannedPackage
+    command: list[str]
+    log_path: Path
+    fetch: Callable[[Callable[[int, int | None], None]], None] | None  # fetches sources first
+
+
+class Timings:
+    """Last build duration per component, for the ETA shown on the next build."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.data: dict[str, float] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            self.data = {}
+
+    def estimate(self, name: str) -> float | None:
+        return self.data.get(name)
+
+    def record(self, name: str, seconds: float) -> None:
+        self.data[name] = round(seconds, 1)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        temporary.write_text(json.dumps(self.data, indent=1, sort_keys=True))
+        os.replace(temporary, self.path)
+
+
+class Scheduler:
+    def __init__(self, plan: Plan, jobs: dict[str, Job], env: dict[str, str], view, timings: Timings, parallel: int):
+        self.plan = plan
+        self.jobs = jobs
+        self.env = env
+        self.view = view
+        self.timings = timings
+        self.parallel = max(1, parallel)
+        self.cancel = threading.Event()
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.lock = threading.Lock()
+
+    def run(self) -> None:
+        finished = {name for name, p in self.plan.packages.items() if p.action == CACHED}
+        for name in finished:
+            self.view.update(name, "cached")
+        running: dict[Future, str] = {}
+        failure: BuildError | None = None
+        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+            try:
+                while True:
+                    if failure is None:
+                        for package in self.plan.ready(finished):
+                            if len(running) >= self.parallel:
+                                break
+                            if package.name in running.values():
+                                continue
+                            running[pool.submit(self._run_job, self.jobs[package.name])] = package.name
+                    if not running:
+                        break
+                    done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        name = running.pop(future)
+                        error = future.exception()
+                        if error is None:
+                            finished.add(name)
+                        elif isinstance(error, BuildError) and failure is None:
+                            failure = error  # let independent jobs finish; start nothing new
+                        elif not isinstance(error, (BuildError, Cancelled)):
+                            raise error
+            except BaseException:
+                self._terminate_all()
+                raise
+        if failure is not None:
+            raise failure
+        if self.cancel.is_set():
+            raise Interrupted("interrupted")
+
+    # -- one job -------------------------------------------------------------------------------
+    def _run_job(self, job: Job) -> None:
+        name = job.package.name
+        if job.fetch is not None:
+            self.view.update(name, "downloading", done=0, total=None)
+
+            def progress(done: int, total: int | None) -> None:
+                if self.cancel.is_set():
+                    raise Cancelled()
+                self.view.update(name, "downloading", done=done, total=total)
+
+            job.fetch(progress)
+        started = time.monotonic()
+        verb = "building" if job.package.action == BUILD else "fetching"
+        self.view.update(name, verb, started=started, estimate=self.timings.estimate(name))
+        job.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(job.log_path, "wb") as log:
+            log.write(("$ " + " ".join(job.command) + "\n").encode())
+            log.flush()
+            with self.lock:
+                if self.cancel.is_set():
+                    raise Cancelled()
+                process = subprocess.Popen(
+                    job.command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    env=self.env, start_new_session=True,  # its own group: we stop make and cc too
+                )
+                self.processes[name] = process
+            code = process.wait()
+            with self.lock:
+                self.processes.pop(name, None)
+        elapsed = time.monotonic() - started
+        if self.cancel.is_set():
+            self.view.update(name, "failed", reason="interrupted")
+            raise Cancelled()
+        if code != 0:
+            self.view.update(name, "failed", reason=f"exit {code}")
+            raise BuildError(name, str(job.log_path), log_tail(job.log_path))
+        if job.package.action == BUILD:
+            self.timings.record(name, elapsed)
+        self.view.update(name, "done", elapsed=elapsed)
+
+    def _terminate_all(self) -> None:
+        self.cancel.set()
+        with self.lock:
+            processes = list(self.processes.values())
+        for process in processes:
+            _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> list[str]:
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(0, os.SEEK_END)
+            size = stream.tell()
+            stream.seek(max(0, size - 64 * 1024))
+            text = stream.read().decode(errors="replace")
+    except OSError:
+        return []
+    return text.splitlines()[-lines:]

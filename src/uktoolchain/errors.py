@@ -1,0 +1,109 @@
+"""Typed errors. Core modules raise these; only the CLI turns them into a message and exit code.
+
+Each class carries its exit code so that scripts can tell a typo from a broken build:
+2 usage, 3 configuration/input, 4 source fetch, 5 build, 6 environment (home, disk, lock),
+7 remote, 8 check/boot failures, 130 interrupted.
+"""
+from __future__ import annotations
+
+
+class UkError(Exception):
+    """Base: ``message`` is one line naming the problem; ``hint`` says how to fix it."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message} ({self.hint})"
+
+
+class UsageError(UkError):
+    exit_code = 2
+
+
+class UnknownTargetError(UsageError):
+    pass
+
+
+class UnknownComponentError(UsageError):
+    pass
+
+
+class TargetNotAvailableError(UsageError):
+    pass
+
+
+class ConfigError(UkError):
+    exit_code = 3
+
+
+class SourceOverrideError(ConfigError):
+    pass
+
+
+class SourceError(UkError):
+    """Fetching a source archive failed."""
+
+    exit_code = 4
+
+
+class ChecksumMismatchError(SourceError):
+    pass
+
+
+class MirrorsUnreachableError(SourceError):
+    pass
+
+
+class BuildError(UkError):
+    """A component failed to build; carries what the CLI shows of it."""
+
+    exit_code = 5
+
+    def __init__(self, component: str, log_path: str, tail: list[str], hint: str | None = None):
+        super().__init__(f"building {component} failed; full log: {log_path}", hint)
+        self.component = component
+        self.log_path = log_path
+        self.tail = tail
+
+
+class EngineError(UkError):
+    """Conan refused something uktoolchain asked of it (graph, export, install)."""
+
+    exit_code = 5
+
+
+class EnvironmentProblem(UkError):
+    exit_code = 6
+
+
+class HomeNotWritableError(EnvironmentProblem):
+    pass
+
+
+class DiskFullError(EnvironmentProblem):
+    pass
+
+
+class HomeLockedError(EnvironmentProblem):
+    pass
+
+
+class NotInstalledError(EnvironmentProblem):
+    pass
+
+
+class RemoteError(UkError):
+    exit_code = 7
+
+
+class CheckFailedError(UkError):
+    exit_code = 8
+
+
+class Interrupted(UkError):
+    exit_code = 130

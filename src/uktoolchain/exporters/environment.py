@@ -1,0 +1,105 @@
+"""Environment of an installed target, rendered with this machine's paths at use time.
+
+Packages publish templates (see engine.model.InstalledPackage); here they are composed in
+dependency order and resolved against the current home. ocamlfind's configuration is rendered
+here too (its compiled-in path is the build machine's), pointing its destdir at a per-target site
+directory so ``ocamlfind install`` never writes into a package.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+
+from uktoolchain.engine.model import InstalledPackage
+from uktoolchain.home import Home
+
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def compose(packages: list[InstalledPackage], conan_home: Path) -> dict[str, str]:
+    """Variable -> value, where ``${VAR}`` still stands for the value before the toolchain."""
+    values: dict[str, str] = {}
+    for package in packages:
+        for name, template in package.env:
+            previous = values.get(name, "${" + name + "}")
+            values[name] = template.replace("${" + name + "}", previous).replace("{conan_home}", str(conan_home))
+    return values
+
+
+def target_environment(home: Home, target: str, packages: list[InstalledPackage]) -> dict[str, str]:
+    values = compose(packages, home.conan)
+    if "OCAMLPATH" in values:
+        site = home.site / target / "lib"
+        values["OCAMLFIND_CONF"] = str(render_findlib_conf(home, target, site, values["OCAMLPATH"]))
+        values["OCAMLPATH"] = f"{site}:{values['OCAMLPATH']}"
+        values["CAML_LD_LIBRARY_PATH"] = f"{site}/stublibs:" + values.get("CAML_LD_LIBRARY_PATH", "${CAML_LD_LIBRARY_PATH}")
+    values["UKTOOLCHAIN_TARGET"] = target
+    return values
+
+
+def render_findlib_conf(home: Home, target: str, site: Path, ocamlpath: str) -> Path:
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "stublibs").mkdir(exist_ok=True)
+    search = ":".join([str(site)] + [p for p in ocamlpath.split(":") if p and not p.startswith("${")])
+    content = (
+        "# Rendered by uktoolchain for this machine's paths; rewritten on every use.\n"
+        f'destdir="{site}"\n'
+        f'path="{search}"\n'
+        'ldconf="ignore"\n'
+    )
+    path = home.rendered / target / "findlib.conf"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.is_file() or path.read_text() != content:
+        temporary = path.with_name(path.name + f".{os.getpid()}")
+        temporary.write_text(content)
+        os.replace(temporary, path)
+    return path
+
+
+def resolve(values: Mapping[str, str], base: Mapping[str, str]) -> dict[str, str]:
+    """Concrete values for running a process: references become the base environment's values."""
+
+    def expand(value: str) -> str:
+        resolved = _REFERENCE.sub(lambda m: base.get(m.group(1), ""), value)
+        if ":" in resolved:  # drop empty path components left by unset variables
+            resolved = ":".join(p for p in resolved.split(":") if p)
+        return resolved
+
+    return {name: expand(value) for name, value in values.items()}
+
+
+def render_sh(values: Mapping[str, str]) -> str:
+    lines = []
+    for name, value in values.items():
+        parts = _REFERENCE.split(value)
+        # parts alternates literal, variable name, literal, ...; ":${X}" becomes "${X:+:$X}".
+        text = ""
+        for i, part in enumerate(parts):
+            if i % 2 == 0:
+                text += part.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("`", "\\`")
+            else:
+                if text.endswith(":"):
+                    text = text[:-1] + "${" + part + ":+:$" + part + "}"
+                else:
+                    text += "${" + part + "}"
+        lines.append(f'export {name}="{text}"')
+    return "\n".join(lines) + "\n"
+
+
+def render_fish(values: Mapping[str, str]) -> str:
+    lines = []
+    for name, value in values.items():
+        items = []
+        for element in value.split(":") if name.endswith("PATH") else [value]:
+            match = _REFERENCE.fullmatch(element)
+            items.append(f"${match.group(1)}" if match else shlex.quote(element))
+        lines.append(f"set -gx {name} {' '.join(items)}")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(values: Mapping[str, str]) -> str:
+    return json.dumps(resolve(values, os.environ), indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,60 @@
+"""The recipe index: recipes/, patches/ and the target catalogue (recipes/targets.toml).
+
+A source checkout uses the repository's own directories; an installed wheel carries a copy under
+``uktoolchain/_data``. ``UKTOOLCHAIN_RECIPES`` points at another index (a fork, or the tests'
+synthetic one) with the same layout.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from uktoolchain.errors import ConfigError
+
+BASE_RECIPE = "ukbase"
+
+
+@dataclass(frozen=True)
+class RecipeIndex:
+    root: Path
+
+    @classmethod
+    def discover(cls) -> "RecipeIndex":
+        override = os.environ.get("UKTOOLCHAIN_RECIPES")
+        if override:
+            root = Path(override).absolute()
+            if not (root / "recipes" / "targets.toml").is_file():
+                raise ConfigError(
+                    f"UKTOOLCHAIN_RECIPES={override} has no recipes/targets.toml",
+                    "point it at a directory holding recipes/ and patches/, or unset it",
+                )
+            return cls(root)
+        package_dir = Path(__file__).resolve().parent
+        for candidate in (package_dir / "_data", package_dir.parent.parent):
+            if (candidate / "recipes" / "targets.toml").is_file():
+                return cls(candidate)
+        raise ConfigError("the recipe index is missing from this installation", "reinstall uktoolchain")
+
+    @property
+    def recipes(self) -> Path:
+        return self.root / "recipes"
+
+    @property
+    def patches(self) -> Path:
+        return self.root / "patches"
+
+    @property
+    def catalogue_file(self) -> Path:
+        return self.recipes / "targets.toml"
+
+    def recipe_dir(self, component: str) -> Path:
+        return self.recipes / component
+
+    def inputs_of(self, component: str) -> list[Path]:
+        """Every file that shapes a component's recipe revision (for the no-op fingerprint)."""
+        files = sorted(p for p in self.recipe_dir(component).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        patch_dir = self.patches / component
+        if patch_dir.is_dir():
+            files += sorted(p for p in patch_dir.iterdir() if p.is_file())
+        return files

@@ -1,0 +1,291 @@
+"""Source archives: the checksum-named store, mirror directories, downloads, local overrides.
+
+Every archive lands in the store (``<home>/sources/<hexdigest>``) before a build starts; recipes
+then find it there by checksum (conf ``user.uktoolchain:source_dirs``). Downloads are verified,
+resumable and written atomically, so an interrupted or corrupt download never poisons the store.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tarfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from uktoolchain.errors import (
+    ChecksumMismatchError,
+    MirrorsUnreachableError,
+    SourceOverrideError,
+    UnknownComponentError,
+)
+
+ProgressCallback = Callable[[int, "int | None"], None]
+CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class Checksum:
+    algorithm: str  # sha256 | sha512
+    digest: str
+
+    @classmethod
+    def of_entry(cls, entry: dict) -> "Checksum":
+        for algorithm in ("sha256", "sha512"):
+            if entry.get(algorithm):
+                return cls(algorithm, str(entry[algorithm]).lower())
+        raise SourceOverrideError("a conandata source entry has no sha256 or sha512")
+
+    def __str__(self) -> str:
+        return f"{self.algorithm} {self.digest}"
+
+
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# -- local overrides --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceOverride:
+    component: str
+    path: Path
+
+
+def parse_overrides(specs: list[str], known_components: list[str]) -> list[SourceOverride]:
+    """``--source name=PATH`` values; the name must be a known component, the path readable."""
+    overrides = []
+    for spec in specs:
+        name, sep, raw_path = spec.partition("=")
+        if not sep or not name or not raw_path:
+            raise SourceOverrideError(
+                f"--source expects COMPONENT=PATH, got '{spec}'", "for example --source ocaml=./ocaml-5.3.0.tar.gz"
+            )
+        overrides.append(make_override(name, raw_path, known_components))
+    return overrides
+
+
+def make_override(name: str, raw_path: str, known_components: list[str]) -> SourceOverride:
+    if name not in known_components:
+        raise UnknownComponentError(
+            f"unknown component '{name}' in a source override; known components: {', '.join(sorted(known_components))}"
+        )
+    path = Path(raw_path).expanduser().absolute()
+    if not path.exists():
+        raise SourceOverrideError(f"local source for {name} does not exist: {path}", "fix the path given to --source")
+    if not os.access(path, os.R_OK) or (path.is_dir() and not os.access(path, os.X_OK)):
+        raise SourceOverrideError(f"local source for {name} is not readable: {path}", "check its permissions")
+    if path.is_file() and not tarfile.is_tarfile(path):
+        raise SourceOverrideError(
+            f"local source for {name} is not a tar archive: {path}", "give a .tar.gz/.tgz/.tar.bz2/.tar.xz or a directory"
+        )
+    return SourceOverride(name, path)
+
+
+def override_signature(path: Path) -> str:
+    """Cheap change detector for the no-op check: sizes and mtimes, not contents."""
+    if path.is_file():
+        st = path.stat()
+        return f"file:{st.st_size}:{st.st_mtime_ns}"
+    digest = hashlib.sha256()
+    for entry in sorted(_walk(path)):
+        st = entry.lstat()
+        digest.update(f"{entry.relative_to(path)}:{st.st_size}:{st.st_mtime_ns}:{st.st_mode}\n".encode())
+    return f"tree:{digest.hexdigest()}"
+
+
+def _walk(root: Path):
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        for name in dirnames + filenames:
+            yield Path(dirpath) / name
+
+
+class SourceStore:
+    """``<home>/sources``: archives named by hex digest, plus a memo of staged overrides."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def path_for(self, digest: str) -> Path:
+        return self.root / digest
+
+    def has(self, digest: str) -> bool:
+        return self.path_for(digest).is_file()
+
+    # -- overrides --
+    def stage_override(self, override: SourceOverride) -> str:
+        """Put a local tarball or directory into the store; return its sha256.
+
+        A directory becomes a deterministic tar.gz, so the same tree always has the same hash, and
+        that hash (not the path) is what enters the binary identity.
+        """
+        memo_file = self.root / "overrides.json"
+        memo = _read_json(memo_file)
+        key = str(override.path)
+        signature = override_signature(override.path)
+        known = memo.get(key)
+        if known and known["signature"] == signature and self.has(known["sha256"]):
+            return known["sha256"]
+        self.root.mkdir(parents=True, exist_ok=True)
+        temporary = self.root / f".staging-{os.getpid()}"
+        try:
+            if override.path.is_file():
+                shutil.copyfile(override.path, temporary)
+            else:
+                write_deterministic_tarball(override.path, temporary, top=f"{override.component}-local")
+            digest = file_digest(temporary)
+            os.replace(temporary, self.path_for(digest))
+        finally:
+            temporary.unlink(missing_ok=True)
+        memo[key] = {"signature": signature, "sha256": digest}
+        _write_json(memo_file, memo)
+        return digest
+
+    # -- pinned sources --
+    def ensure(
+        self,
+        component: str,
+        entry: dict,
+        mirror_dirs: list[Path],
+        progress: ProgressCallback | None = None,
+    ) -> Path:
+        """The archive of a conandata entry, from the store, a mirror dir, or its URLs in order."""
+        checksum = Checksum.of_entry(entry)
+        target = self.path_for(checksum.digest)
+        if target.is_file():
+            return target
+        self.root.mkdir(parents=True, exist_ok=True)
+        for mirror in mirror_dirs:
+            candidate = mirror / checksum.digest
+            if candidate.is_file() and file_digest(candidate, checksum.algorithm) == checksum.digest:
+                shutil.copyfile(candidate, target.with_suffix(".part"))
+                os.replace(target.with_suffix(".part"), target)
+                return target
+        urls = entry.get("url") or []
+        urls = [urls] if isinstance(urls, str) else list(urls)
+        failures: list[str] = []
+        mismatch: ChecksumMismatchError | None = None
+        for url in urls:
+            try:
+                download(url, target, checksum, progress)
+                return target
+            except ChecksumMismatchError as exc:
+                mismatch = exc
+                failures.append(f"{url}: checksum mismatch")
+            except DownloadFailed as exc:
+                failures.append(f"{url}: {exc}")
+        if mismatch is not None:
+            raise mismatch
+        mirrors = ", ".join(str(m) for m in mirror_dirs) or "none configured"
+        raise MirrorsUnreachableError(
+            f"could not fetch the source of {component} ({checksum}); tried: " + "; ".join(failures or ["no URL"]),
+            f"put the file, named {checksum.digest}, in a mirror directory (UKTOOLCHAIN_SOURCE_MIRROR; now: {mirrors}) "
+            f"or use --source {component}=PATH",
+        )
+
+
+class DownloadFailed(Exception):
+    pass
+
+
+def download(url: str, target: Path, checksum: Checksum, progress: ProgressCallback | None = None) -> None:
+    """Fetch ``url`` to ``target`` via ``target.part``: resumes a partial file, verifies, renames.
+
+    Connection faults and 5xx are retried twice with backoff; 4xx are final.
+    """
+    import requests  # deferred: costs ~0.1 s, and the no-op path never downloads
+
+    partial = target.with_name(target.name + ".part")
+    attempts = 3
+    for attempt in range(attempts):
+        offset = partial.stat().st_size if partial.exists() else 0
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        try:
+            with requests.get(url, stream=True, timeout=(10, 60), headers=headers) as response:
+                if response.status_code == 416:  # the partial file is already complete
+                    break
+                if 400 <= response.status_code < 500:
+                    raise DownloadFailed(f"HTTP {response.status_code}")
+                response.raise_for_status()
+                resumed = response.status_code == 206
+                total = response.headers.get("Content-Length")
+                total = int(total) + (offset if resumed else 0) if total else None
+                done = offset if resumed else 0
+                with open(partial, "ab" if resumed else "wb") as stream:
+                    for chunk in response.iter_content(CHUNK):
+                        stream.write(chunk)
+                        done += len(chunk)
+                        if progress:
+                            progress(done, total)
+            break
+        except requests.RequestException as exc:  # local write errors (disk full) propagate as OSError
+            if attempt == attempts - 1:
+                raise DownloadFailed(_reason(exc)) from exc
+            time.sleep(0.5 * (attempt + 1))
+    actual = file_digest(partial, checksum.algorithm)
+    if actual != checksum.digest:
+        partial.unlink(missing_ok=True)
+        raise ChecksumMismatchError(
+            f"checksum mismatch for {url}: expected {checksum.algorithm} {checksum.digest}, got {actual}; nothing was cached",
+            "the upstream file changed or the download was tampered with: check the URL, or update conandata.yml",
+        )
+    os.replace(partial, target)
+
+
+def _reason(exc: Exception) -> str:
+    import requests
+
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed"
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        return f"HTTP {exc.response.status_code}"
+    return str(exc).splitlines()[0][:120]
+
+
+def write_deterministic_tarball(source_dir: Path, target: Path, top: str) -> None:
+    """tar.gz of a tree with fixed order, owners and mtimes, so equal trees hash equal."""
+    import gzip
+
+    with open(target, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as gz:
+        with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for path in sorted(_walk(source_dir), key=lambda p: str(p.relative_to(source_dir))):
+                info = tar.gettarinfo(str(path), arcname=f"{top}/{path.relative_to(source_dir)}")
+                info.uid = info.gid = 0
+                info.uname = info.gname = ""
+                info.mtime = 0
+                info.mode = 0o755 if info.isdir() or info.mode & 0o111 else 0o644
+                if info.isreg():
+                    with open(path, "rb") as stream:
+                        tar.addfile(info, stream)
+                else:
+                    tar.addfile(info)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_json(path: Path, data: dict) -> None:
+    temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(data, indent=1, sort_keys=True))
+    os.replace(temporary, path)
+
+
+def mirror_dirs_from(env_value: str | None, configured: list[str]) -> list[Path]:
+    raw = [p for p in (env_value or "").split(os.pathsep) if p] + list(configured)
+    return [Path(p).expanduser().absolute() for p in raw]
+

@@ -1,0 +1,90 @@
+"""The target catalogue, read from the recipe index's targets.toml. Targets are data."""
+from __future__ import annotations
+
+import difflib
+import platform
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from uktoolchain.errors import ConfigError, TargetNotAvailableError, UnknownTargetError
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    description: str
+    arch: str  # "host" for the host toolchain, else the unikernel's architecture
+    binding: str | None
+    board: str | None
+    components: tuple[str, ...]
+    available: bool
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    targets: dict[str, Target]
+    versions: dict[str, str]  # component -> pinned version
+
+    @classmethod
+    def load(cls, path: Path) -> "Catalogue":
+        try:
+            data = tomllib.loads(path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read the target catalogue {path}: {exc}") from exc
+        versions = {str(k): str(v) for k, v in data.get("components", {}).items()}
+        targets = {}
+        for name, entry in data.get("targets", {}).items():
+            components = tuple(entry.get("components", ()))
+            unknown = [c for c in components if c not in versions]
+            if unknown:
+                raise ConfigError(f"target {name} in {path} names components without a version: {unknown}")
+            targets[name] = Target(
+                name=name,
+                description=entry.get("description", ""),
+                arch=entry.get("arch", "host"),
+                binding=entry.get("binding"),
+                board=entry.get("board"),
+                components=components,
+                available=bool(entry.get("available", True)) and bool(components),
+            )
+        return cls(targets, versions)
+
+    def resolve(self, names: list[str]) -> list[Target]:
+        """Targets by name, in order, without duplicates; unknown or unavailable names raise."""
+        resolved: list[Target] = []
+        for name in names:
+            target = self.targets.get(name)
+            if target is None:
+                raise UnknownTargetError(unknown_target_message(name, list(self.targets)))
+            if not target.available:
+                raise TargetNotAvailableError(
+                    f"target {name} is planned but not yet available in this version",
+                    f"available now: {', '.join(t.name for t in self.targets.values() if t.available)}",
+                )
+            if target not in resolved:
+                resolved.append(target)
+        return resolved
+
+    def components_of(self, targets: list[Target]) -> list[str]:
+        """Union of the targets' components, first-seen order (shared components appear once)."""
+        seen: dict[str, None] = {}
+        for target in targets:
+            for component in target.components:
+                seen.setdefault(component, None)
+        return list(seen)
+
+
+def unknown_target_message(name: str, valid: list[str]) -> str:
+    close = difflib.get_close_matches(name, valid, n=1)
+    suggestion = f"did you mean {close[0]}? " if close else ""
+    return f"unknown target '{name}'; {suggestion}valid targets: {', '.join(valid)}"
+
+
+def host_arch() -> str:
+    machine = platform.machine().lower()
+    return {"amd64": "x86_64", "arm64": "armv8", "aarch64": "armv8"}.get(machine, machine)
+
+
+def host_os() -> str:
+    return {"linux": "Linux", "darwin": "Macos", "freebsd": "FreeBSD"}.get(platform.system().lower(), platform.system())

@@ -1,0 +1,72 @@
+"""Fixtures shared by all tests. Every test gets its own uktoolchain home: the user's real home
+(and ~/.conan2) is never touched."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import synthetic  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("UKTOOLCHAIN_HOME", str(home))
+    monkeypatch.delenv("UKTOOLCHAIN_RECIPES", raising=False)
+    monkeypatch.delenv("UKTOOLCHAIN_SOURCE_MIRROR", raising=False)
+    monkeypatch.delenv("CONAN_HOME", raising=False)
+    return home
+
+
+@pytest.fixture
+def server(tmp_path):
+    root = tmp_path / "www"
+    root.mkdir()
+    with synthetic.FileServer(root) as srv:
+        yield srv
+
+
+@pytest.fixture
+def index(tmp_path, server, monkeypatch):
+    """The synthetic recipe index (alpha <- beta, gamma), served over 127.0.0.1."""
+    root = synthetic.write_index(tmp_path / "index", server)
+    monkeypatch.setenv("UKTOOLCHAIN_RECIPES", str(root))
+    return root
+
+
+class Runner:
+    """Runs the real CLI in a subprocess (exit codes, signals and stdout are the interface)."""
+
+    def __call__(self, *args: str, env: dict | None = None, timeout: float = 300, check: bool = False):
+        result = subprocess.run(
+            [sys.executable, "-m", "uktoolchain", *args],
+            capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=timeout,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"uktoolchain {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+        return result
+
+    def popen(self, *args: str, env: dict | None = None) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "uktoolchain", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
+        )
+
+
+@pytest.fixture
+def uk():
+    return Runner()
+
+
+def shell_with_env(env_script: str, command: str) -> subprocess.CompletedProcess:
+    """Run ``command`` in a clean sh after eval'ing what ``uktoolchain env`` printed."""
+    return subprocess.run(
+        ["sh", "-c", f"{env_script}\n{command}"], capture_output=True, text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp")},
+    )

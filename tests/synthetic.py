@@ -1,0 +1,195 @@
+"""A small, real recipe index for fast tests and benchmarks.
+
+Components: ``alpha`` (a tool with data it finds through its environment), ``beta`` and ``gamma``
+(each requires alpha; independent of each other, so they can build side by side). Their sources
+are tarballs made here and served over HTTP on 127.0.0.1. Each source has a ``build.sh`` the recipe
+runs, which honours SYNTH_SLEEP / SYNTH_FAIL_<NAME> so tests can make a build slow or fail.
+"""
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import os
+import shutil
+import tarfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+RECIPE = '''\
+import os
+from conan import ConanFile
+from conan.tools.files import copy
+
+
+class Synthetic(ConanFile):
+    name = "{name}"
+    python_requires = "ukbase/1.0"
+    python_requires_extend = "ukbase.UkPackage"
+
+    def requirements(self):
+        for dep in {deps!r}:
+            self.requires(f"{{dep}}/1.0")
+
+    def build(self):
+        self.run(f"sh {{self.source_folder}}/build.sh {{self.build_folder}}")
+
+    def package(self):
+        copy(self, "*", os.path.join(self.build_folder, "out"), self.package_folder)
+
+    def package_info(self):
+        self.runenv_info.prepend_path("PATH", os.path.join(self.package_folder, "bin"))
+        self.runenv_info.define_path("{upper}_HOME", self.package_folder)
+        self.runenv_info.prepend_path("OCAMLPATH", os.path.join(self.package_folder, "lib"))
+'''
+
+BUILD_SH = '''\
+set -e
+out="$1/out"
+mkdir -p "$out/bin" "$out/share" "$out/lib"
+echo "building {name}"
+if [ -n "$SYNTH_SLEEP" ]; then echo "sleeping $SYNTH_SLEEP"; sleep "$SYNTH_SLEEP"; fi
+if [ -n "$SYNTH_FAIL_{upper}" ]; then echo "error: {name} is told to fail" >&2; exit 3; fi
+echo "{greeting}" > "$out/share/greeting"
+cat > "$out/bin/{name}" <<'EOF'
+#!/bin/sh
+cat "${upper}_HOME/share/greeting"
+EOF
+chmod +x "$out/bin/{name}"
+'''
+
+COMPONENTS = {"alpha": (), "beta": ("alpha",), "gamma": ("alpha",)}
+
+
+def make_tarball(name: str, greeting: str, padding: int = 0) -> bytes:
+    """A source tarball; ``padding`` adds incompressible bytes to make downloads measurable."""
+    files = {"build.sh": BUILD_SH.format(name=name, upper=name.upper(), greeting=greeting)}
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for relative, content in files.items():
+            data = content.encode()
+            info = tarfile.TarInfo(f"{name}-1.0/{relative}")
+            info.size, info.mode = len(data), 0o755
+            tar.addfile(info, io.BytesIO(data))
+        if padding:
+            data = os.urandom(padding)
+            info = tarfile.TarInfo(f"{name}-1.0/padding.bin")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+class RangeHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files with Range support; counts requests; can cut one response short."""
+
+    server_version = "synthetic"
+
+    def log_message(self, *args) -> None:  # keep test output clean
+        pass
+
+    def do_GET(self) -> None:
+        state: ServerState = self.server.state  # type: ignore[attr-defined]
+        state.requests.append(self.path)
+        state.ranges.append(self.headers.get("Range"))
+        path = Path(self.translate_path(self.path))
+        if not path.is_file():
+            self.send_error(404)
+            return
+        data = path.read_bytes()
+        start = 0
+        if "Range" in self.headers:
+            start = int(self.headers["Range"].split("=")[1].split("-")[0])
+            if start >= len(data):
+                self.send_response(416)
+                self.end_headers()
+                return
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        else:
+            self.send_response(200)
+        body = data[start:]
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        cut = state.cut_once.pop(path.name, None)
+        if cut is not None:
+            self.wfile.write(body[:cut])
+            self.wfile.flush()
+            self.connection.shutdown(2)  # drop the connection mid-body
+            return
+        if state.throttle:  # slow download: small chunks with pauses
+            for offset in range(0, len(body), 16384):
+                self.wfile.write(body[offset:offset + 16384])
+                self.wfile.flush()
+                time.sleep(state.throttle)
+            return
+        self.wfile.write(body)
+
+
+@dataclass
+class ServerState:
+    requests: list[str] = field(default_factory=list)
+    ranges: list[str | None] = field(default_factory=list)
+    cut_once: dict[str, int] = field(default_factory=dict)
+    throttle: float = 0.0
+
+
+class FileServer:
+    def __init__(self, root: Path):
+        self.root = root
+        handler = lambda *a, **kw: RangeHandler(*a, directory=str(root), **kw)  # noqa: E731
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.state = ServerState()  # type: ignore[attr-defined]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def state(self) -> ServerState:
+        return self.httpd.state  # type: ignore[attr-defined]
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{name}"
+
+    def __enter__(self) -> "FileServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def dead_url(name: str) -> str:
+    """A loopback URL nobody listens on (port 9 is 'discard', closed here)."""
+    return f"http://127.0.0.1:9/{name}"
+
+
+def write_index(root: Path, server: FileServer, padding: int = 0, urls: dict[str, list[str]] | None = None) -> Path:
+    """Recipes, patches and a catalogue under ``root``; tarballs in the server's directory.
+
+    ``urls`` may give a component its own URL list (e.g. a dead mirror first).
+    """
+    (root / "recipes").mkdir(parents=True, exist_ok=True)
+    shutil.copytree(REPO / "recipes" / "ukbase", root / "recipes" / "ukbase", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name, deps in COMPONENTS.items():
+        tarball = make_tarball(name, f"hello from {name}", padding if name == "alpha" else 0)
+        (server.root / f"{name}-1.0.tar.gz").write_bytes(tarball)
+        recipe = root / "recipes" / name
+        recipe.mkdir(exist_ok=True)
+        (recipe / "conanfile.py").write_text(RECIPE.format(name=name, deps=list(deps), upper=name.upper()))
+        component_urls = (urls or {}).get(name, [server.url(f"{name}-1.0.tar.gz")])
+        url_lines = "".join(f"      - {u}\n" for u in component_urls)
+        (recipe / "conandata.yml").write_text(
+            f'sources:\n  "1.0":\n    url:\n{url_lines}    sha256: "{hashlib.sha256(tarball).hexdigest()}"\n'
+        )
+    (root / "patches").mkdir(exist_ok=True)
+    (root / "recipes" / "targets.toml").write_text(
+        '[components]\nalpha = "1.0"\nbeta = "1.0"\ngamma = "1.0"\n\n'
+        '[targets.solo]\ndescription = "alpha alone"\ncomponents = ["alpha"]\n\n'
+        '[targets.tiny]\ndescription = "alpha, beta, gamma"\ncomponents = ["alpha", "beta", "gamma"]\n\n'
+        '[targets.later]\ndescription = "planned"\navailable = false\n'
+    )
+    return root
