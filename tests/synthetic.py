@@ -30,10 +30,7 @@ class Synthetic(ConanFile):
     name = "{name}"
     python_requires = "ukbase/1.0"
     python_requires_extend = "ukbase.UkPackage"
-
-    def requirements(self):
-        for dep in {deps!r}:
-            self.requires(f"{{dep}}/1.0")
+    uk_requires = tuple(f"{{dep}}/1.0" for dep in {deps!r})
 
     def build(self):
         self.run(f"sh {{self.source_folder}}/build.sh {{self.build_folder}}")

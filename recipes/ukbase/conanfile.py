@@ -70,8 +70,18 @@ def extract_tarball(archive, destination, strip_root=True):
 class UkPackage:
     package_type = "application"
     settings = "os", "arch"
+    # Other components this one is built with, e.g. ("ocaml/5.3.0",). Declared as data so that the
+    # base can give every one the identity trait below.
+    uk_requires = ()
 
     # -- identity ------------------------------------------------------------------------------
+    def requirements(self):
+        # Conan leaves "application" dependencies out of package_id (they are not linked, it
+        # assumes). Ours are compilers whose stdlib and runtime end up inside what they build:
+        # their full identity (recipe revision + package id) must be part of ours.
+        for reference in self.uk_requires:
+            self.requires(reference, package_id_mode="full_mode")
+
     def package_id(self):
         # Dependencies enter with recipe revision and package id: a rebuilt compiler means a
         # rebuilt library, never a stale binary that happens to share a version number.

@@ -85,3 +85,32 @@ def test_copied_home_works_without_rebuild(uk, index, tmp_path, isolated_home):
     assert len(package_folders) == 3
     leftovers = subprocess.run(["grep", "-rl", str(isolated_home), *package_folders], capture_output=True, text=True)
     assert leftovers.returncode == 1 and leftovers.stdout == ""
+
+
+def test_new_dependency_revision_rebuilds_dependants(uk, index):
+    """package_id covers dependencies' full identity: a changed alpha recipe rebuilds beta and gamma."""
+    uk("install", "tiny", "--plain", check=True)
+    recipe = index / "recipes" / "alpha" / "conanfile.py"
+    recipe.write_text(recipe.read_text() + "\n# new revision\n")
+    result = uk("install", "tiny", "--plain", check=True)
+    assert "built alpha, beta, gamma" in result.stderr
+
+
+def test_our_patches_are_applied_and_part_of_the_identity(uk, index, isolated_home):
+    uk("install", "solo", "--plain", check=True)
+    before = json.loads((isolated_home / "state" / "installed" / "solo.json").read_text())["packages"][0]["ref"]
+    patch_dir = index / "patches" / "alpha"
+    patch_dir.mkdir(parents=True)
+    (patch_dir / "1.0-0001-greeting.patch").write_text(
+        "--- a/build.sh\n+++ b/build.sh\n@@ -6,3 +6,3 @@\n"
+        ' if [ -n "$SYNTH_FAIL_ALPHA" ]; then echo "error: alpha is told to fail" >&2; exit 3; fi\n'
+        '-echo "hello from alpha" > "$out/share/greeting"\n'
+        '+echo "hello from patched alpha" > "$out/share/greeting"\n'
+        ' cat > "$out/bin/alpha" <<\'EOF\'\n'
+    )
+    result = uk("install", "solo", "--plain", check=True)
+    assert "built alpha" in result.stderr
+    after = json.loads((isolated_home / "state" / "installed" / "solo.json").read_text())["packages"][0]["ref"]
+    assert after != before
+    ran = shell_with_env(uk("env", "solo", check=True).stdout, "alpha")
+    assert ran.stdout.strip() == "hello from patched alpha", ran.stderr

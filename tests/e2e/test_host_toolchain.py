@@ -1,0 +1,76 @@
+"""The real host toolchain: OCaml 5.3.0 + ocamlfind + dune built by uktoolchain, then used.
+
+Upstream hosts are unreachable on our machines, so OCaml comes from `npm pack ocaml@5.3.0` as a
+local source and findlib/dune from a mirror directory holding Debian's byte-identical .orig
+tarballs. ci/fetch-local-sources.sh prints both paths.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import shell_with_env
+
+OCAML_SOURCE = os.environ.get("UKTOOLCHAIN_TEST_OCAML_SOURCE")
+MIRROR = os.environ.get("UKTOOLCHAIN_TEST_MIRROR")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (OCAML_SOURCE and MIRROR),
+        reason="set UKTOOLCHAIN_TEST_OCAML_SOURCE (an OCaml 5.3.0 source tarball) and UKTOOLCHAIN_TEST_MIRROR "
+        "(findlib/dune archives named by sha256); `ci/fetch-local-sources.sh` prints both",
+    ),
+]
+
+HELLO_ML = 'let () = print_endline (Str.global_replace (Str.regexp "world") "unikernel" "hello world")\n'
+
+
+def write_dune_project(root):
+    (root / "bin").mkdir(parents=True)
+    (root / "dune-project").write_text("(lang dune 3.0)\n")
+    (root / "bin" / "dune").write_text("(executable (name main) (libraries str unix))\n")
+    (root / "bin" / "main.ml").write_text(HELLO_ML + 'let () = Printf.printf "pid>0: %b\\n" (Unix.getpid () > 0)\n')
+
+
+def exercise(env_script: str, workdir) -> None:
+    """ocamlfind, dune and the bytecode toplevel all work in a clean shell with only our env."""
+    (workdir / "hello.ml").write_text(HELLO_ML)
+    write_dune_project(workdir / "proj")
+    checks = {
+        f"cd {workdir} && ocamlfind ocamlopt -package str -linkpkg hello.ml -o hello && ./hello": "hello unikernel",
+        "ocamlfind list 2>/dev/null | grep -E '^(str|unix|threads|findlib) ' | cut -d' ' -f1 | sort | tr '\\n' ' '":
+            "findlib str threads unix",
+        f"cd {workdir}/proj && dune build ./bin/main.exe 2>&1 && ./_build/default/bin/main.exe":
+            "hello unikernel\npid>0: true",
+        "echo 'print_int (1 + 2);;' | ocaml -stdin": "3",  # bytecode: its #! must find ocamlrun
+    }
+    for command, expected in checks.items():
+        ran = shell_with_env(env_script, command)
+        assert expected in ran.stdout, f"{command}\nstdout: {ran.stdout}\nstderr: {ran.stderr}"
+
+
+def test_host_toolchain_builds_works_and_relocates(uk, tmp_path, isolated_home):
+    result = uk("install", "unix", "--plain", "--source", f"ocaml={OCAML_SOURCE}",
+                env={"UKTOOLCHAIN_SOURCE_MIRROR": MIRROR}, timeout=3600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "using local source for ocaml (sha256 " in result.stderr
+    assert "built ocaml, ocamlfind, dune" in result.stderr or "built ocaml, dune, ocamlfind" in result.stderr
+
+    exercise(uk("env", "unix", check=True).stdout, tmp_path / "work1")
+
+    # Relocation: the same home under another path, the original gone.
+    moved = tmp_path / "another" / "place"
+    shutil.copytree(isolated_home, moved, symlinks=True)
+    shutil.rmtree(isolated_home)
+    env = {"UKTOOLCHAIN_HOME": str(moved), "UKTOOLCHAIN_SOURCE_MIRROR": MIRROR}
+    again = uk("install", "unix", "--source", f"ocaml={OCAML_SOURCE}", env=env, check=True)
+    assert "up to date: unix" in again.stderr
+    script = uk("env", "unix", env=env, check=True).stdout
+    assert str(isolated_home) not in script
+    exercise(script, tmp_path / "work2")
+    grep = subprocess.run(["grep", "-rIl", str(isolated_home), str(moved / "conan" / "p")], capture_output=True, text=True)
+    assert grep.stdout == "", "build-machine paths inside packages:\n" + grep.stdout
