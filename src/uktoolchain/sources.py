@@ -257,7 +257,8 @@ def write_deterministic_tarball(source_dir: Path, target: Path, top: str) -> Non
     """tar.gz of a tree with fixed order, owners and mtimes, so equal trees hash equal."""
     import gzip
 
-    with open(target, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as gz:
+    # filename="": otherwise gzip records the target's name (a per-process temporary) in its header.
+    with open(target, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=1, mtime=0) as gz:
         with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
             for path in sorted(_walk(source_dir), key=lambda p: str(p.relative_to(source_dir))):
                 info = tar.gettarinfo(str(path), arcname=f"{top}/{path.relative_to(source_dir)}")

@@ -56,7 +56,7 @@ class Catalogue:
         for name in names:
             target = self.targets.get(name)
             if target is None:
-                raise UnknownTargetError(unknown_target_message(name, list(self.targets)))
+                raise UnknownTargetError(unknown_target_message(name, self.targets))
             if not target.available:
                 raise TargetNotAvailableError(
                     f"target {name} is planned but not yet available in this version",
@@ -75,10 +75,13 @@ class Catalogue:
         return list(seen)
 
 
-def unknown_target_message(name: str, valid: list[str]) -> str:
-    close = difflib.get_close_matches(name, valid, n=1)
+def unknown_target_message(name: str, targets: dict[str, Target]) -> str:
+    close = difflib.get_close_matches(name, list(targets), n=1)
     suggestion = f"did you mean {close[0]}? " if close else ""
-    return f"unknown target '{name}'; {suggestion}valid targets: {', '.join(valid)}"
+    available = [t.name for t in targets.values() if t.available]
+    planned = [t.name for t in targets.values() if not t.available]
+    message = f"unknown target '{name}'; {suggestion}valid targets: {', '.join(available)}"
+    return message + (f" (planned: {', '.join(planned)})" if planned else "")
 
 
 def host_arch() -> str:

@@ -23,6 +23,7 @@ def run(args) -> int:
         stamp = stamps.read_stamp(ctx.home, target)
         if stamp:
             keep |= {f"{p['ref']}:{p['package_id']}" for p in stamp["packages"]}
+    ctx.home.ensure_writable()  # a read-only or full home is an exit-6 message, not a traceback
     from uktoolchain.engine.conan_adapter import ConanEngine
 
     with home_lock(ctx.home.lock_file, True, lambda m: print(m, file=sys.stderr)):

@@ -10,21 +10,23 @@ def register(sub) -> None:
     parser.set_defaults(run=run)
 
 
-def status_of(ctx: Context, target) -> str:
+def status_of(ctx: Context, target, overrides: dict) -> str:
     if not target.available:
         return "not yet available"
     stamp = stamps.read_stamp(ctx.home, target.name)
     if stamp is None or not stamps.folders_present(ctx.home, stamp):
         return "not installed"
-    return "installed" if stamps.up_to_date(ctx.home, ctx.index, ctx.catalogue, target, {}) else "installed (outdated)"
+    return "installed" if stamps.up_to_date(ctx.home, ctx.index, ctx.catalogue, target, overrides) else "installed (outdated)"
 
 
 def run(args) -> int:
     ctx = Context.load()
     rows = []
+    # config.toml's [sources] are part of what `install` (without --source) would build.
+    configured = {o.component: o.path for o in ctx.overrides([])}
     for target in ctx.catalogue.targets.values():
         versions = " ".join(f"{c} {ctx.catalogue.versions[c]}" for c in target.components) or "-"
-        rows.append((target.name, status_of(ctx, target), versions, target.description))
+        rows.append((target.name, status_of(ctx, target, configured), versions, target.description))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths)) + "  " + row[3])

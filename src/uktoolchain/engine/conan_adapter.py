@@ -8,7 +8,9 @@ file, can be interrupted cleanly and can run beside an independent one.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from conan.errors import ConanException
 
 from uktoolchain.engine.model import BUILD, CACHED, DOWNLOAD, InstalledPackage, Plan, PlannedPackage
 from uktoolchain.errors import EngineError
+from uktoolchain.home import home_error
 
 _ACTIONS = {"Cache": CACHED, "Download": DOWNLOAD, "Update": DOWNLOAD, "Build": BUILD, "Missing": BUILD}
 CONF_SOURCE_DIRS = "user.uktoolchain:source_dirs"
@@ -37,7 +40,12 @@ class ConanEngine:
         with open(self.log_path, "a") as log, contextlib.redirect_stderr(log), contextlib.redirect_stdout(log):
             try:
                 yield
-            except ConanException as exc:
+            except (ConanException, sqlite3.OperationalError) as exc:
+                # Conan reports a full disk as its own error or lets SQLite's escape: exit 6, not 5 or 70.
+                if "disk is full" in str(exc) or "No space left" in str(exc):
+                    raise home_error(self.home, OSError(errno.ENOSPC, "No space left on device")) from exc
+                if not isinstance(exc, ConanException):
+                    raise
                 raise EngineError(f"conan: {str(exc).strip().splitlines()[-1]}", f"details in {self.log_path}") from exc
 
     # -- recipes ------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from uktoolchain.engine.model import BUILD, InstalledPackage, Plan
 from uktoolchain.engine.scheduler import Job, Scheduler, Timings
 from uktoolchain.home import Home, home_error
 from uktoolchain.resources import BASE_RECIPE, RecipeIndex
-from uktoolchain.sources import SourceOverride, SourceStore
+from uktoolchain.sources import Checksum, SourceOverride, SourceStore
 from uktoolchain.targets import Catalogue, Target
 
 CONF_SOURCE_DIRS = "user.uktoolchain:source_dirs"
@@ -132,9 +132,12 @@ class Installer:
         return staged
 
     def _fetcher(self, component: str, version: str, recipe_dir: Path):
+        """A job's first step, or None when the archive is already in the store."""
         import yaml
 
         entry = yaml.safe_load((recipe_dir / "conandata.yml").read_text())["sources"][version]
+        if self.store.has(Checksum.of_entry(entry).digest):
+            return None
 
         def fetch(progress) -> None:
             self.store.ensure(component, entry, self.config.mirror_dirs, progress)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from uktoolchain.engine.model import BUILD, CACHED, Plan, PlannedPackage
-from uktoolchain.errors import BuildError, Interrupted
+from uktoolchain.errors import BuildError, DiskFullError, Interrupted
 
 LOG_TAIL_LINES = 30
 
@@ -74,7 +74,7 @@ class Scheduler:
         for name in finished:
             self.view.update(name, "cached")
         running: dict[Future, str] = {}
-        failure: BuildError | None = None
+        failure: BuildError | DiskFullError | None = None
         with ThreadPoolExecutor(max_workers=self.parallel) as pool:
             try:
                 while True:
@@ -93,9 +93,9 @@ class Scheduler:
                         error = future.exception()
                         if error is None:
                             finished.add(name)
-                        elif isinstance(error, BuildError) and failure is None:
+                        elif isinstance(error, (BuildError, DiskFullError)) and failure is None:
                             failure = error  # let independent jobs finish; start nothing new
-                        elif not isinstance(error, (BuildError, Cancelled)):
+                        elif not isinstance(error, (BuildError, DiskFullError, Cancelled)):
                             raise error
             except BaseException:
                 self._terminate_all()
@@ -141,7 +141,13 @@ class Scheduler:
             raise Cancelled()
         if code != 0:
             self.view.update(name, "failed", reason=f"exit {code}")
-            raise BuildError(name, str(job.log_path), log_tail(job.log_path))
+            tail = log_tail(job.log_path)
+            if any("No space left on device" in line for line in tail):
+                raise DiskFullError(
+                    f"building {name} ran out of disk space; full log: {job.log_path}",
+                    "free some space, run `uktoolchain gc`, or point UKTOOLCHAIN_HOME at a larger disk",
+                )
+            raise BuildError(name, str(job.log_path), tail)
         if job.package.action == BUILD:
             self.timings.record(name, elapsed)
         self.view.update(name, "done", elapsed=elapsed)

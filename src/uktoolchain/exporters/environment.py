@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from uktoolchain.engine.model import InstalledPackage
-from uktoolchain.home import Home
+from uktoolchain.home import Home, home_error
 
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -34,7 +34,10 @@ def target_environment(home: Home, target: str, packages: list[InstalledPackage]
     values = compose(packages, home.conan)
     if "OCAMLPATH" in values:
         site = home.site / target / "lib"
-        values["OCAMLFIND_CONF"] = str(render_findlib_conf(home, target, site, values["OCAMLPATH"]))
+        try:
+            values["OCAMLFIND_CONF"] = str(render_findlib_conf(home, target, site, values["OCAMLPATH"]))
+        except OSError as exc:  # a read-only or full home: say so, not a traceback
+            raise home_error(home.root, exc) from exc
         values["OCAMLPATH"] = f"{site}:{values['OCAMLPATH']}"
         values["CAML_LD_LIBRARY_PATH"] = f"{site}/stublibs:" + values.get("CAML_LD_LIBRARY_PATH", "${CAML_LD_LIBRARY_PATH}")
     values["UKTOOLCHAIN_TARGET"] = target
@@ -80,6 +83,9 @@ def render_sh(values: Mapping[str, str]) -> str:
         text = ""
         for i, part in enumerate(parts):
             if i % 2 == 0:
+                if i == 2 and text == "${" + parts[1] + "}" and part.startswith(":"):
+                    # "${X}:..." at the start becomes "${X:+$X:}...": no empty entry when X is unset.
+                    text, part = "${" + parts[1] + ":+$" + parts[1] + ":}", part[1:]
                 text += part.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("`", "\\`")
             else:
                 if text.endswith(":"):

@@ -1,0 +1,134 @@
+"""exporters.environment: composing package templates, and rendering them for sh (run by a real
+``sh``), fish and processes (``resolve``)."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from uktoolchain.engine.model import InstalledPackage
+from uktoolchain.exporters import environment
+from uktoolchain.home import Home
+
+CONAN_HOME = Path("/opt/uk home/conan")  # a space, to check quoting
+
+
+def package(name: str, *env: tuple[str, str]) -> InstalledPackage:
+    return InstalledPackage(name=name, ref=f"{name}/1.0#r", package_id="p", folder=f"p/{name}", env=tuple(env))
+
+
+ALPHA = package(
+    "alpha",
+    ("PATH", "{conan_home}/p/alpha/bin:${PATH}"),
+    ("ALPHA_HOME", "{conan_home}/p/alpha"),
+    ("OCAMLPATH", "{conan_home}/p/alpha/lib:${OCAMLPATH}"),
+)
+BETA = package(
+    "beta",
+    ("PATH", "{conan_home}/p/beta/bin:${PATH}"),
+    ("OCAMLPATH", "{conan_home}/p/beta/lib:${OCAMLPATH}"),
+)
+
+
+def sh_value(script: str, variable: str, preset: dict[str, str] | None) -> str | None:
+    """Evaluate ``script`` in a real sh whose environment holds only ``preset``; read ``variable``."""
+    # sh gives itself a default PATH when it starts without one: unset it to test that case.
+    unset = "" if "PATH" in (preset or {}) else "unset PATH\n"
+    probe = f'{unset}{script}\nif [ -n "${{{variable}+set}}" ]; then printf "%s" "${variable}"; else printf "<unset>"; fi'
+    result = subprocess.run(["/bin/sh", "-c", probe], capture_output=True, text=True, env=preset or {}, check=True)
+    return None if result.stdout == "<unset>" else result.stdout
+
+
+def test_compose_in_dependency_order_keeps_references():
+    values = environment.compose([ALPHA, BETA], CONAN_HOME)
+    assert values == {
+        "PATH": f"{CONAN_HOME}/p/beta/bin:{CONAN_HOME}/p/alpha/bin:${{PATH}}",
+        "ALPHA_HOME": f"{CONAN_HOME}/p/alpha",
+        "OCAMLPATH": f"{CONAN_HOME}/p/beta/lib:{CONAN_HOME}/p/alpha/lib:${{OCAMLPATH}}",
+    }
+
+
+def test_compose_define_replaces_earlier_value():
+    first = package("a", ("X", "{conan_home}/a"))
+    second = package("b", ("X", "{conan_home}/b"))
+    assert environment.compose([first, second], Path("/h")) == {"X": "/h/b"}
+
+
+@pytest.mark.parametrize(
+    "preset, expected",
+    [
+        (None, "{h}/p/beta/bin:{h}/p/alpha/bin"),
+        ({"PATH": "/usr/bin:/bin"}, "{h}/p/beta/bin:{h}/p/alpha/bin:/usr/bin:/bin"),
+        ({"PATH": ""}, "{h}/p/beta/bin:{h}/p/alpha/bin"),
+    ],
+    ids=["unset", "set", "empty"],
+)
+def test_render_sh_evaluated_by_sh(preset, expected):
+    script = environment.render_sh(environment.compose([ALPHA, BETA], CONAN_HOME))
+    value = sh_value(script, "PATH", preset)
+    assert value == expected.format(h=CONAN_HOME)
+    assert not value.endswith(":") and "::" not in value
+    assert sh_value(script, "ALPHA_HOME", preset) == f"{CONAN_HOME}/p/alpha"
+    assert sh_value(script, "OCAMLPATH", {"OCAMLPATH": "/site"}) == f"{CONAN_HOME}/p/beta/lib:{CONAN_HOME}/p/alpha/lib:/site"
+
+
+def test_render_sh_appended_path_has_no_leading_separator():
+    script = environment.render_sh({"PATH": "${PATH}:/x/bin"})
+    assert sh_value(script, "PATH", None) == "/x/bin"
+    assert sh_value(script, "PATH", {"PATH": "/bin"}) == "/bin:/x/bin"
+
+
+def test_render_sh_quotes_special_characters():
+    tricky = 'a "quoted" $HOME `cmd` back\\slash'
+    script = environment.render_sh({"TRICKY": tricky, "PATH": "/odd $dir:${PATH}"})
+    assert sh_value(script, "TRICKY", {"HOME": "/root"}) == tricky
+    assert sh_value(script, "PATH", {"PATH": "/bin"}) == "/odd $dir:/bin"
+
+
+def test_render_fish():
+    values = environment.compose([ALPHA], Path("/h"))
+    fish = environment.render_fish(values).splitlines()
+    assert "set -gx PATH /h/p/alpha/bin $PATH" in fish
+    assert "set -gx ALPHA_HOME /h/p/alpha" in fish
+    assert "set -gx OCAMLPATH /h/p/alpha/lib $OCAMLPATH" in fish
+    spaced = environment.render_fish({"PATH": "/a b/bin:${PATH}"})
+    assert spaced == "set -gx PATH '/a b/bin' $PATH\n"
+
+
+def test_resolve_against_a_base_environment():
+    values = environment.compose([ALPHA, BETA], Path("/h"))
+    assert environment.resolve(values, {})["PATH"] == "/h/p/beta/bin:/h/p/alpha/bin"
+    assert environment.resolve(values, {"PATH": "/usr/bin"})["PATH"] == "/h/p/beta/bin:/h/p/alpha/bin:/usr/bin"
+    assert environment.resolve(values, {"OCAMLPATH": ""})["OCAMLPATH"] == "/h/p/beta/lib:/h/p/alpha/lib"
+    assert environment.resolve({"X": "${PATH}:/x"}, {})["X"] == "/x"
+    assert environment.resolve({"URL": "http://example.org/x"}, {})["URL"] == "http://example.org/x"
+
+
+def test_target_environment_renders_findlib_conf_per_target(tmp_path):
+    home = Home(tmp_path / "home")
+    values = environment.target_environment(home, "solo", [ALPHA])
+    site = home.site / "solo" / "lib"
+    conf = Path(values["OCAMLFIND_CONF"])
+    assert conf == home.rendered / "solo" / "findlib.conf"
+    text = conf.read_text()
+    assert f'destdir="{site}"' in text
+    assert f'path="{site}:{home.conan}/p/alpha/lib"' in text  # the caller's ${OCAMLPATH} is not baked in
+    assert (site / "stublibs").is_dir()
+    assert values["UKTOOLCHAIN_TARGET"] == "solo"
+
+    script = environment.render_sh(values)
+    assert sh_value(script, "OCAMLPATH", None) == f"{site}:{home.conan}/p/alpha/lib"
+    assert sh_value(script, "CAML_LD_LIBRARY_PATH", None) == f"{site}/stublibs"
+    assert sh_value(script, "CAML_LD_LIBRARY_PATH", {"CAML_LD_LIBRARY_PATH": "/x"}) == f"{site}/stublibs:/x"
+
+    mtime = conf.stat().st_mtime_ns
+    environment.target_environment(home, "solo", [ALPHA])
+    assert conf.stat().st_mtime_ns == mtime  # unchanged content is not rewritten
+
+
+def test_target_without_ocamlpath_gets_no_findlib_conf(tmp_path):
+    home = Home(tmp_path / "home")
+    values = environment.target_environment(home, "t", [package("x", ("PATH", "/x/bin:${PATH}"))])
+    assert set(values) == {"PATH", "UKTOOLCHAIN_TARGET"}
+    assert not home.rendered.exists()

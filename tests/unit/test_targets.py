@@ -1,0 +1,139 @@
+"""The target catalogue (the real recipes/targets.toml and small hand-written ones) and the
+order in which a plan makes packages ready."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import synthetic
+from uktoolchain.engine.model import BUILD, CACHED, Plan, PlannedPackage
+from uktoolchain.errors import ConfigError, TargetNotAvailableError, UnknownTargetError, UsageError
+from uktoolchain.targets import Catalogue
+
+REAL_CATALOGUE = synthetic.REPO / "recipes" / "targets.toml"
+PLANNED = ("hvt", "spt", "virtio", "muen", "xen", "aarch64-hvt", "aarch64-spt", "aarch64-rpi4")
+
+
+@pytest.fixture(scope="module")
+def real() -> Catalogue:
+    return Catalogue.load(REAL_CATALOGUE)
+
+
+def write_catalogue(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "targets.toml"
+    path.write_text(text)
+    return path
+
+
+# -- the real catalogue -----------------------------------------------------------------------
+
+
+def test_unix_is_available_with_the_host_tools(real):
+    unix = real.targets["unix"]
+    assert unix.available
+    assert unix.arch == "host"
+    assert set(unix.components) == {"ocaml", "ocamlfind", "dune"}
+    assert unix.components[0] == "ocaml"  # the compiler comes first
+    for component in unix.components:
+        assert real.versions[component], component
+        assert (synthetic.REPO / "recipes" / component / "conanfile.py").is_file(), component
+
+
+@pytest.mark.parametrize("name", PLANNED)
+def test_unikernel_targets_are_listed_but_not_available(real, name):
+    target = real.targets[name]
+    assert not target.available
+    assert target.description
+    with pytest.raises(TargetNotAvailableError) as caught:
+        real.resolve([name])
+    assert "not yet available" in caught.value.message
+    assert caught.value.exit_code == 2
+    assert "unix" in caught.value.hint
+
+
+def test_unikernel_targets_describe_their_platform(real):
+    assert {real.targets[n].arch for n in PLANNED} == {"x86_64", "aarch64"}
+    assert real.targets["hvt"].binding == "hvt" and real.targets["aarch64-hvt"].arch == "aarch64"
+    assert real.targets["aarch64-rpi4"].board == "rpi4"
+    assert all(real.targets[n].board is None for n in PLANNED if n != "aarch64-rpi4")
+
+
+def test_resolve_keeps_order_and_drops_duplicates(real):
+    assert [t.name for t in real.resolve(["unix", "unix"])] == ["unix"]
+    assert real.components_of(real.resolve(["unix", "unix"])) == list(real.targets["unix"].components)
+
+
+def test_unknown_target_suggests_the_closest(real):
+    with pytest.raises(UnknownTargetError) as caught:
+        real.resolve(["unx"])
+    message = caught.value.message
+    assert "unknown target 'unx'" in message and "did you mean unix?" in message
+    assert "valid targets: " in message and all(name in message for name in ("unix", *PLANNED))
+    assert isinstance(caught.value, UsageError) and caught.value.exit_code == 2
+    assert "\n" not in str(caught.value)
+
+
+def test_unknown_target_without_a_close_match(real):
+    with pytest.raises(UnknownTargetError) as caught:
+        real.resolve(["zzzzzzzz"])
+    assert "did you mean" not in caught.value.message
+
+
+# -- small catalogues -------------------------------------------------------------------------
+
+
+def test_components_of_several_targets_is_their_union_in_first_seen_order(tmp_path):
+    catalogue = Catalogue.load(write_catalogue(tmp_path, (
+        '[components]\na = "1"\nb = "2"\nc = "3"\n'
+        '[targets.one]\ncomponents = ["a", "b"]\n'
+        '[targets.two]\ncomponents = ["c", "a"]\n'
+    )))
+    targets = catalogue.resolve(["two", "one", "two"])
+    assert [t.name for t in targets] == ["two", "one"]
+    assert catalogue.components_of(targets) == ["c", "a", "b"]
+
+
+def test_a_target_without_components_is_not_available(tmp_path):
+    catalogue = Catalogue.load(write_catalogue(tmp_path, '[components]\n[targets.empty]\ndescription = "x"\n'))
+    assert not catalogue.targets["empty"].available
+
+
+def test_a_component_without_a_version_is_a_config_error(tmp_path):
+    path = write_catalogue(tmp_path, '[components]\na = "1"\n[targets.one]\ncomponents = ["a", "ghost"]\n')
+    with pytest.raises(ConfigError) as caught:
+        Catalogue.load(path)
+    assert "ghost" in caught.value.message and caught.value.exit_code == 3
+
+
+def test_an_unreadable_catalogue_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError):
+        Catalogue.load(write_catalogue(tmp_path, "[components\n"))
+    with pytest.raises(ConfigError):
+        Catalogue.load(tmp_path / "missing.toml")
+
+
+# -- Plan.ready -------------------------------------------------------------------------------
+
+
+def planned(name: str, *deps: str, action: str = BUILD) -> PlannedPackage:
+    return PlannedPackage(name=name, version="1.0", ref=f"{name}/1.0#r", package_id="p", action=action, deps=deps)
+
+
+def test_plan_ready_follows_dependencies():
+    plan = Plan({p.name: p for p in (
+        planned("alpha"), planned("beta", "alpha"), planned("gamma", "alpha"), planned("delta", "beta", "gamma"),
+    )}, "plan.lock")
+    names = lambda finished: [p.name for p in plan.ready(set(finished))]  # noqa: E731
+    assert names([]) == ["alpha"]
+    assert names(["alpha"]) == ["beta", "gamma"]  # independent: both at once, in plan order
+    assert names(["alpha", "beta"]) == ["gamma"]
+    assert names(["alpha", "gamma"]) == ["beta"]
+    assert names(["alpha", "beta", "gamma"]) == ["delta"]
+    assert names(["alpha", "beta", "gamma", "delta"]) == []
+
+
+def test_plan_ready_with_independent_roots():
+    plan = Plan({p.name: p for p in (planned("x"), planned("y"), planned("z", "x", action=CACHED))}, "plan.lock")
+    assert [p.name for p in plan.ready(set())] == ["x", "y"]
+    assert [p.name for p in plan.ready({"x"})] == ["y", "z"]
