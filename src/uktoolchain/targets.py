@@ -25,6 +25,7 @@ class Target:
 class Catalogue:
     targets: dict[str, Target]
     versions: dict[str, str]  # component -> pinned version
+    per_arch: frozenset[str] = frozenset()  # components built once per target architecture
 
     @classmethod
     def load(cls, path: Path) -> "Catalogue":
@@ -33,12 +34,15 @@ class Catalogue:
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"cannot read the target catalogue {path}: {exc}") from exc
         versions = {str(k): str(v) for k, v in data.get("components", {}).items()}
+        per_arch = frozenset(data.get("per_arch", ()))
         targets = {}
         for name, entry in data.get("targets", {}).items():
             components = tuple(entry.get("components", ()))
             unknown = [c for c in components if c not in versions]
             if unknown:
                 raise ConfigError(f"target {name} in {path} names components without a version: {unknown}")
+            if entry.get("arch", "host") == "host" and per_arch & set(components):
+                raise ConfigError(f"target {name} in {path} uses per-architecture components but has no arch")
             targets[name] = Target(
                 name=name,
                 description=entry.get("description", ""),
@@ -48,7 +52,7 @@ class Catalogue:
                 components=components,
                 available=bool(entry.get("available", True)) and bool(components),
             )
-        return cls(targets, versions)
+        return cls(targets, versions, per_arch)
 
     def resolve(self, names: list[str]) -> list[Target]:
         """Targets by name, in order, without duplicates; unknown or unavailable names raise."""
@@ -66,6 +70,15 @@ class Catalogue:
                 resolved.append(target)
         return resolved
 
+    def build_arch(self, target: Target) -> str | None:
+        """The architecture its per-arch components are built for; None for host-only targets."""
+        return target.arch if per_arch_components(self, target) else None
+
+    def label_of(self, target: Target, component: str) -> str:
+        from uktoolchain.engine.model import package_label
+
+        return package_label(component, target.arch if component in self.per_arch else None)
+
     def components_of(self, targets: list[Target]) -> list[str]:
         """Union of the targets' components, first-seen order (shared components appear once)."""
         seen: dict[str, None] = {}
@@ -73,6 +86,10 @@ class Catalogue:
             for component in target.components:
                 seen.setdefault(component, None)
         return list(seen)
+
+
+def per_arch_components(catalogue: Catalogue, target: Target) -> list[str]:
+    return [c for c in target.components if c in catalogue.per_arch]
 
 
 def unknown_target_message(name: str, targets: dict[str, Target]) -> str:

@@ -15,7 +15,7 @@ CONAN_HOME = Path("/opt/uk home/conan")  # a space, to check quoting
 
 
 def package(name: str, *env: tuple[str, str]) -> InstalledPackage:
-    return InstalledPackage(name=name, ref=f"{name}/1.0#r", package_id="p", folder=f"p/{name}", env=tuple(env))
+    return InstalledPackage(label=name, name=name, ref=f"{name}/1.0#r", package_id="p", folder=f"p/{name}", env=tuple(env))
 
 
 ALPHA = package(

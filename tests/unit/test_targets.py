@@ -117,13 +117,14 @@ def test_an_unreadable_catalogue_is_a_config_error(tmp_path):
 
 
 def planned(name: str, *deps: str, action: str = BUILD) -> PlannedPackage:
-    return PlannedPackage(name=name, version="1.0", ref=f"{name}/1.0#r", package_id="p", action=action, deps=deps)
+    return PlannedPackage(label=name, name=name, version="1.0", ref=f"{name}/1.0#r", package_id="p", action=action,
+                          deps=deps, options=(), lockfile="plan.lock")
 
 
 def test_plan_ready_follows_dependencies():
     plan = Plan({p.name: p for p in (
         planned("alpha"), planned("beta", "alpha"), planned("gamma", "alpha"), planned("delta", "beta", "gamma"),
-    )}, "plan.lock")
+    )})
     names = lambda finished: [p.name for p in plan.ready(set(finished))]  # noqa: E731
     assert names([]) == ["alpha"]
     assert names(["alpha"]) == ["beta", "gamma"]  # independent: both at once, in plan order
@@ -134,6 +135,16 @@ def test_plan_ready_follows_dependencies():
 
 
 def test_plan_ready_with_independent_roots():
-    plan = Plan({p.name: p for p in (planned("x"), planned("y"), planned("z", "x", action=CACHED))}, "plan.lock")
+    plan = Plan({p.name: p for p in (planned("x"), planned("y"), planned("z", "x", action=CACHED))})
     assert [p.name for p in plan.ready(set())] == ["x", "y"]
     assert [p.name for p in plan.ready({"x"})] == ["y", "z"]
+
+
+def test_merged_plans_share_packages_and_refuse_two_binaries_under_one_label():
+    host = Plan({p.label: p for p in (planned("ocaml"), planned("dune", "ocaml"))})
+    cross = Plan({p.label: p for p in (planned("ocaml"), planned("solo5[aarch64]"))})
+    assert list(host.merged(cross).packages) == ["ocaml", "dune", "solo5[aarch64]"]
+    other = PlannedPackage(label="ocaml", name="ocaml", version="1.0", ref="ocaml/1.0#r", package_id="different",
+                           action=BUILD, deps=(), options=(), lockfile="x.lock")
+    with pytest.raises(ValueError):
+        host.merged(Plan({"ocaml": other}))

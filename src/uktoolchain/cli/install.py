@@ -43,7 +43,7 @@ def run(args) -> int:
         targets, overrides, make_view(plain),
         InstallOptions(parallel=args.jobs, wait_for_lock=not args.no_wait),
     )
-    built = [p.name for p in report.plan.packages.values() if p.action == "build"]
+    built = [p.label for p in report.plan.packages.values() if p.action == "build"]
     say(f"installed: {', '.join(report.packages)}" + (f" (built {', '.join(built)})" if built else " (nothing to build)"))
     for target in report.packages:
         say(f'use it:    eval "$(uktoolchain env {target})"     (fish: uktoolchain env {target} --shell fish | source)')

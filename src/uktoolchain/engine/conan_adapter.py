@@ -18,7 +18,7 @@ from conan.api.conan_api import ConanAPI
 from conan.api.model import RecipeReference
 from conan.errors import ConanException
 
-from uktoolchain.engine.model import BUILD, CACHED, DOWNLOAD, InstalledPackage, Plan, PlannedPackage
+from uktoolchain.engine.model import BUILD, CACHED, DOWNLOAD, InstalledPackage, Plan, PlannedPackage, package_label
 from uktoolchain.errors import EngineError
 from uktoolchain.home import home_error
 
@@ -55,25 +55,28 @@ class ConanEngine:
         return ref.repr_notime()
 
     # -- planning -----------------------------------------------------------------------------
-    def _profiles(self, conf: list[str]):
-        host = self.api.profiles.get_profile([self.api.profiles.get_default_host()], conf=conf)
+    def _profiles(self, conf: list[str], options: list[str]):
+        host = self.api.profiles.get_profile([self.api.profiles.get_default_host()], conf=conf, options=options)
         build = self.api.profiles.get_profile([self.api.profiles.get_default_build()], conf=conf)
         return host, build
 
     def _remotes(self):
         return [r for r in self.api.remotes.list() if not r.disabled]
 
-    def _graph(self, refs: list[str], conf: list[str], build_mode: list[str] | None, lockfile=None):
-        host, build = self._profiles(conf)
+    def _graph(self, refs: list[str], conf: list[str], options: list[str], build_mode: list[str] | None,
+               lockfile=None):
+        host, build = self._profiles(conf, options)
         remotes = self._remotes()
         graph = self.api.graph.load_graph_requires(refs, None, host, build, lockfile, remotes, None)
         graph.report_graph_error()
         self.api.graph.analyze_binaries(graph, build_mode, remotes=remotes, lockfile=lockfile)
         return graph, remotes
 
-    def plan(self, refs: list[str], conf: list[str], lockfile_path: Path, build_missing: bool = True) -> Plan:
+    def plan(self, refs: list[str], conf: list[str], options: list[str], lockfile_path: Path,
+             build_missing: bool = True) -> Plan:
+        """What it takes to have ``refs`` (one graph: one set of options, e.g. one target arch)."""
         with self._quiet():
-            graph, _ = self._graph(refs, conf, ["missing"] if build_missing else None)
+            graph, _ = self._graph(refs, conf, options, ["missing"] if build_missing else None)
             lockfile = self.api.lockfile.update_lockfile(None, graph)
             self.api.lockfile.save_lockfile(lockfile, str(lockfile_path))
             packages: dict[str, PlannedPackage] = {}
@@ -81,34 +84,40 @@ class ConanEngine:
                 action = _ACTIONS.get(node.binary)
                 if action is None:
                     raise EngineError(f"{node.ref}: Conan cannot provide a binary ({node.binary})")
-                packages[node.ref.name] = PlannedPackage(
+                label = _label(node)
+                packages[label] = PlannedPackage(
+                    label=label,
                     name=str(node.ref.name),
                     version=str(node.ref.version),
                     ref=node.ref.repr_notime(),
                     package_id=node.package_id,
                     action=action,
-                    deps=tuple(str(d.ref.name) for d in node.neighbors()),
+                    deps=tuple(_label(d) for d in node.neighbors()),
+                    options=tuple(options),
+                    lockfile=str(lockfile_path),
                 )
-        return Plan(packages, str(lockfile_path))
+        return Plan(packages)
 
-    def build_command(self, package: PlannedPackage, lockfile: str, conf: list[str]) -> list[str]:
+    def build_command(self, package: PlannedPackage, conf: list[str]) -> list[str]:
         """A ``conan install`` of one package from the plan: builds it, or downloads it."""
         command = [sys.executable, "-m", "conans.conan", "install", f"--requires={package.ref}",
-                   f"--lockfile={lockfile}", f"--build=missing:{package.name}/{package.version}",
+                   f"--lockfile={package.lockfile}", f"--build=missing:{package.name}/{package.version}",
                    "-pr:h", "default", "-pr:b", "build"]
         for item in conf:
             command += ["-c", item]
+        for item in package.options:
+            command += ["-o", item]
         return command
 
     def build_env(self) -> dict[str, str]:
         return {**os.environ, "CONAN_HOME": str(self.home)}
 
     # -- results ------------------------------------------------------------------------------
-    def installed(self, refs: list[str], conf: list[str], lockfile_path: Path) -> list[InstalledPackage]:
+    def installed(self, refs: list[str], conf: list[str], options: list[str], lockfile_path: Path) -> list[InstalledPackage]:
         """Package folders and published environment, once everything is in the cache."""
         with self._quiet():
             lockfile = self.api.lockfile.get_lockfile(lockfile=str(lockfile_path), partial=True)
-            graph, remotes = self._graph(refs, conf, None, lockfile=lockfile)
+            graph, remotes = self._graph(refs, conf, options, None, lockfile=lockfile)
             missing = [n.ref for n in graph.nodes if n.ref and n.binary not in ("Cache", "Skip")]
             if missing:
                 raise EngineError(f"packages still missing after the build: {', '.join(map(str, missing))}")
@@ -122,7 +131,7 @@ class ConanEngine:
                     for name, value in env.items(variable_reference="${{{name}}}")
                 )
                 result.append(InstalledPackage(
-                    name=str(node.ref.name), ref=node.ref.repr_notime(), package_id=node.package_id,
+                    label=_label(node), name=str(node.ref.name), ref=node.ref.repr_notime(), package_id=node.package_id,
                     folder=os.path.relpath(folder, self.home), env=templates,
                 ))
             # Build trees (an OCaml one is ~0.5 GB) are not needed once packages exist.
@@ -169,6 +178,10 @@ def _dependencies_first(graph):
 
     visit(graph.root)
     return ordered
+
+
+def _label(node) -> str:
+    return package_label(str(node.ref.name), node.conanfile.options.get_safe("target_arch"))
 
 
 def _relative_to_home(value: str, home: str) -> str:

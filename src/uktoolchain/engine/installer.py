@@ -74,38 +74,56 @@ class Installer:
         engine.export(self.index.recipe_dir(BASE_RECIPE))
         components = self.catalogue.components_of(targets)
         recipe_dirs = {c: self._recipe_dir(c, local_digests.get(c)) for c in components}
-        refs = [engine.export(recipe_dirs[c], self.catalogue.versions[c]) for c in components]
+        refs = {c: engine.export(recipe_dirs[c], self.catalogue.versions[c]) for c in components}
 
         conf = [f"{CONF_SOURCE_DIRS}={[str(self.home.sources)] + [str(m) for m in self.config.mirror_dirs]}"]
-        lockfile = self.home.state / f"plan-{os.getpid()}.lock"
-        lockfile.parent.mkdir(parents=True, exist_ok=True)
+        # One Conan graph per target architecture: a graph holds one build of each component.
+        graphs: dict[str | None, list[str]] = {}
+        for target in targets:
+            wanted = graphs.setdefault(self.catalogue.build_arch(target), [])
+            wanted += [c for c in target.components if c not in wanted]
+        self.home.state.mkdir(parents=True, exist_ok=True)
+        lockfiles = {arch: self.home.state / f"plan-{os.getpid()}-{arch or 'host'}.lock" for arch in graphs}
         try:
-            plan = engine.plan(refs, conf, lockfile, build_missing=options.build_missing)
+            plan = Plan({})
+            for arch, wanted in graphs.items():
+                plan = plan.merged(engine.plan([refs[c] for c in wanted], conf, self._options(arch, wanted),
+                                               lockfiles[arch], build_missing=options.build_missing))
             jobs = {
-                name: Job(
+                label: Job(
                     package=package,
-                    command=engine.build_command(package, str(lockfile), conf),
-                    log_path=self.home.logs / f"{name}.log",
-                    fetch=self._fetcher(name, package.version, recipe_dirs[name]) if package.action == BUILD else None,
+                    command=engine.build_command(package, conf),
+                    log_path=self.home.logs / f"{label}.log",
+                    fetch=self._fetcher(package.name, package.version, recipe_dirs[package.name])
+                    if package.action == BUILD else None,
                 )
-                for name, package in plan.packages.items()
+                for label, package in plan.packages.items()
             }
             view.start(list(plan.packages))
             with view:
                 Scheduler(plan, jobs, engine.build_env(), view, Timings(self.home.state / "timings.json"),
                           options.parallel).run()
-            installed = {p.name: p for p in engine.installed(refs, conf, lockfile)}
+            installed = {}
+            for arch, wanted in graphs.items():
+                for package in engine.installed([refs[c] for c in wanted], conf, self._options(arch, wanted),
+                                                lockfiles[arch]):
+                    installed[package.label] = package
         finally:
-            lockfile.unlink(missing_ok=True)
+            for lockfile in lockfiles.values():
+                lockfile.unlink(missing_ok=True)
 
         overrides_by_component = {o.component: o.path for o in overrides}
         report = {}
         for target in targets:
-            packages = [installed[c] for c in _with_dependencies(target.components, plan)]
+            labels = [self.catalogue.label_of(target, c) for c in target.components]
+            packages = [installed[label] for label in _with_dependencies(labels, plan)]
             fingerprint = stamps.fingerprint(self.index, self.catalogue, target, overrides_by_component)
             stamps.write_stamp(self.home, target, fingerprint, packages)
             report[target.name] = packages
         return InstallReport(plan, report)
+
+    def _options(self, arch: str | None, components: list[str]) -> list[str]:
+        return [f"{c}/*:target_arch={arch}" for c in components if arch and c in self.catalogue.per_arch]
 
     def _recipe_dir(self, component: str, local_digest: str | None) -> Path:
         """The recipe to export: the index's own, or a copy whose conandata names the local source.
@@ -145,10 +163,10 @@ class Installer:
         return fetch
 
 
-def _with_dependencies(components: tuple[str, ...], plan: Plan) -> list[str]:
-    """The target's components plus everything they require, dependencies first (plan order)."""
+def _with_dependencies(labels: list[str], plan: Plan) -> list[str]:
+    """The target's packages plus everything they require, dependencies first (plan order)."""
     wanted: set[str] = set()
-    stack = list(components)
+    stack = list(labels)
     while stack:
         name = stack.pop()
         if name not in wanted:

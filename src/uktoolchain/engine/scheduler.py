@@ -70,7 +70,7 @@ class Scheduler:
         self.lock = threading.Lock()
 
     def run(self) -> None:
-        finished = {name for name, p in self.plan.packages.items() if p.action == CACHED}
+        finished = {label for label, p in self.plan.packages.items() if p.action == CACHED}
         for name in finished:
             self.view.update(name, "cached")
         running: dict[Future, str] = {}
@@ -82,9 +82,9 @@ class Scheduler:
                         for package in self.plan.ready(finished):
                             if len(running) >= self.parallel:
                                 break
-                            if package.name in running.values():
+                            if package.label in running.values():
                                 continue
-                            running[pool.submit(self._run_job, self.jobs[package.name])] = package.name
+                            running[pool.submit(self._run_job, self.jobs[package.label])] = package.label
                     if not running:
                         break
                     done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
@@ -107,7 +107,7 @@ class Scheduler:
 
     # -- one job -------------------------------------------------------------------------------
     def _run_job(self, job: Job) -> None:
-        name = job.package.name
+        name = job.package.label
         if job.fetch is not None:
             self.view.update(name, "downloading", done=0, total=None)
 

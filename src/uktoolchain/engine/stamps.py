@@ -21,7 +21,7 @@ from uktoolchain.resources import BASE_RECIPE, RecipeIndex
 from uktoolchain.sources import override_signature
 from uktoolchain.targets import Catalogue, Target, host_arch, host_os
 
-STAMP_FORMAT = 1
+STAMP_FORMAT = 2
 
 
 def fingerprint(index: RecipeIndex, catalogue: Catalogue, target: Target, overrides: dict[str, Path]) -> str:
@@ -66,7 +66,7 @@ def read_stamp(home: Home, target_name: str) -> dict | None:
 def installed_packages(stamp: dict) -> list[InstalledPackage]:
     return [
         InstalledPackage(
-            name=p["name"], ref=p["ref"], package_id=p["package_id"], folder=p["folder"],
+            label=p["label"], name=p["name"], ref=p["ref"], package_id=p["package_id"], folder=p["folder"],
             env=tuple(tuple(pair) for pair in p["env"]),
         )
         for p in stamp["packages"]
