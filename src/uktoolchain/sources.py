@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from uktoolchain import atomic
 from uktoolchain.errors import (
     ChecksumMismatchError,
     MirrorsUnreachableError,
@@ -281,9 +282,7 @@ def _read_json(path: Path) -> dict:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(data, indent=1, sort_keys=True))
-    os.replace(temporary, path)
+    atomic.write_text(path, json.dumps(data, indent=1, sort_keys=True))
 
 
 def mirror_dirs_from(env_value: str | None, configured: list[str]) -> list[Path]:

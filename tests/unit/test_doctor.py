@@ -1,7 +1,6 @@
 """Tests for uktoolchain.doctor: real executables on a controlled PATH, no mocked system calls."""
 from __future__ import annotations
 
-import os
 import stat
 from pathlib import Path
 

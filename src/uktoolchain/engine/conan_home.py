@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 
+from uktoolchain import atomic
 from uktoolchain.targets import Catalogue, host_arch, host_os
 
 GLOBAL_CONF = """\
@@ -47,17 +48,8 @@ def prepare(conan_home: Path, catalogue: Catalogue) -> None:
         "profiles/build": profile,
     }
     for relative, content in files.items():
-        _write_if_changed(conan_home / relative, content)
+        atomic.write_text_if_changed(conan_home / relative, content)
     remotes = conan_home / "remotes.json"
     if not remotes.exists():
         # Without this file Conan adds ConanCenter; uktoolchain uses only remotes the user adds.
-        _write_if_changed(remotes, json.dumps({"remotes": []}, indent=2))
-
-
-def _write_if_changed(path: Path, content: str) -> None:
-    if path.is_file() and path.read_text() == content:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(content)
-    os.replace(temporary, path)
+        atomic.write_text(remotes, json.dumps({"remotes": []}, indent=2))

@@ -18,6 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+from uktoolchain import atomic
 from uktoolchain.engine.model import BUILD, CACHED, Plan, PlannedPackage
 from uktoolchain.errors import BuildError, DiskFullError, Interrupted
 
@@ -51,10 +52,7 @@ class Timings:
 
     def record(self, name: str, seconds: float) -> None:
         self.data[name] = round(seconds, 1)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        temporary.write_text(json.dumps(self.data, indent=1, sort_keys=True))
-        os.replace(temporary, self.path)
+        atomic.write_text(self.path, json.dumps(self.data, indent=1, sort_keys=True))
 
 
 class Scheduler:

@@ -13,7 +13,7 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 
-from uktoolchain import __version__
+from uktoolchain import __version__, atomic
 from uktoolchain.engine.conan_home import GLOBAL_CONF, profile_text
 from uktoolchain.engine.model import InstalledPackage
 from uktoolchain.home import Home
@@ -42,17 +42,13 @@ def fingerprint(index: RecipeIndex, catalogue: Catalogue, target: Target, overri
 
 
 def write_stamp(home: Home, target: Target, fingerprint_value: str, packages: list[InstalledPackage]) -> None:
-    path = home.stamp(target.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = {
         "format": STAMP_FORMAT,
         "target": target.name,
         "fingerprint": fingerprint_value,
         "packages": [asdict(p) for p in packages],
     }
-    temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(data, indent=1))
-    os.replace(temporary, path)
+    atomic.write_text(home.stamp(target.name), json.dumps(data, indent=1))
 
 
 def read_stamp(home: Home, target_name: str) -> dict | None:

@@ -14,6 +14,7 @@ import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
+from uktoolchain import atomic
 from uktoolchain.engine.model import InstalledPackage
 from uktoolchain.home import Home, home_error
 
@@ -55,11 +56,7 @@ def render_findlib_conf(home: Home, target: str, site: Path, ocamlpath: str) -> 
         'ldconf="ignore"\n'
     )
     path = home.rendered / target / "findlib.conf"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.is_file() or path.read_text() != content:
-        temporary = path.with_name(path.name + f".{os.getpid()}")
-        temporary.write_text(content)
-        os.replace(temporary, path)
+    atomic.write_text_if_changed(path, content)
     return path
 
 
