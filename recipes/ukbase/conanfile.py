@@ -67,10 +67,16 @@ def extract_tarball(archive, destination, strip_root=True):
             tar.extract(member, destination, set_attrs=True, filter="tar")
 
 
+def _bppm(path):
+    """Encode a path for BUILD_PATH_PREFIX_MAP (reproducible-builds.org spec)."""
+    return path.replace("%", "%#").replace("=", "%+").replace(":", "%.")
+
+
 class UkPackage:
     package_type = "application"
     settings = "os", "arch"
-    # Other components this one is built with, e.g. ("ocaml/5.3.0",). Declared as data so that the
+    # Other components this one is built with: references, or (reference, options) pairs, e.g.
+    # ("ocaml/5.3.0", ("solo5/0.12.1", {"target_arch": "aarch64"})). Declared as data so that the
     # base can give every one the identity trait below.
     uk_requires = ()
 
@@ -79,8 +85,9 @@ class UkPackage:
         # Conan leaves "application" dependencies out of package_id (they are not linked, it
         # assumes). Ours are compilers whose stdlib and runtime end up inside what they build:
         # their full identity (recipe revision + package id) must be part of ours.
-        for reference in self.uk_requires:
-            self.requires(reference, package_id_mode="full_mode")
+        for entry in self.uk_requires:
+            reference, options = (entry, None) if isinstance(entry, str) else entry
+            self.requires(reference, options=options, package_id_mode="full_mode")
 
     def package_id(self):
         # Dependencies enter with recipe revision and package id: a rebuilt compiler means a
@@ -96,6 +103,12 @@ class UkPackage:
         for name in OCAML_ENV_LEAKS:
             env.unset(name)
         env.define("DUNE_CACHE", "disabled")  # never read or fill the builder's ~/.cache/dune
+        # The OCaml compilers record paths (debug info, .cmt files, C stubs they compile): name
+        # this build folder and every dependency by fake locations, not by this machine's folders.
+        pairs = [(self.uk_fake_build_folder, self.build_folder)]
+        pairs += [(self.uk_fake_prefix_of(dep.ref.name), dep.package_folder)
+                  for dep in self.dependencies.values()]
+        env.define("BUILD_PATH_PREFIX_MAP", ":".join(f"{_bppm(d)}={_bppm(s)}" for d, s in pairs))
         env.vars(self, scope="build").save_script("uk_clean_ocaml_env")
 
     # -- sources -------------------------------------------------------------------------------
@@ -133,11 +146,21 @@ class UkPackage:
             raise ConanException(f"{algorithm} mismatch for {urls}")
         return target
 
-    # -- helpers for build() / package() / package_info() -------------------------------------------------------
+    # -- helpers for build() / package() / package_info() --------------------------------------
     @property
     def uk_fake_prefix(self):
         """Configure-time prefix: install goes to DESTDIR + this, then moves to package_folder."""
-        return f"{FAKE_PREFIX_ROOT}/{self.name}"
+        return self.uk_fake_prefix_of(self.name)
+
+    @staticmethod
+    def uk_fake_prefix_of(name):
+        """The fake prefix of any component, e.g. of a dependency whose folder got baked in."""
+        return f"{FAKE_PREFIX_ROOT}/{name}"
+
+    @property
+    def uk_fake_build_folder(self):
+        """What recorded paths say instead of the build folder (see BUILD_PATH_PREFIX_MAP)."""
+        return f"{FAKE_PREFIX_ROOT}-build/{self.name}"
 
     def uk_move_staged_install(self, destdir):
         staged = os.path.join(destdir, self.uk_fake_prefix.lstrip("/"))
@@ -160,7 +183,6 @@ class UkPackage:
             # Bytecode sections are found from the end of the file, so the header may change size.
             with open(path, "wb") as stream:
                 stream.write(f"#!/usr/bin/env {interpreter}\n".encode() + body)
-
 
     def uk_publish_bindir(self):
         """A uktoolchain package is a set of tools: bin/ goes on PATH and nothing else is

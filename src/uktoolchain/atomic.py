@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 
 def write_text(path: Path, content: str) -> None:
-    """Write through a per-process temporary in the same directory, then rename over ``path``."""
+    """Write a unique temporary in the same directory (threads and processes may race), rename it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        temporary.write_text(content)
+        with os.fdopen(fd, "w") as stream:
+            stream.write(content)
         os.replace(temporary, path)
     finally:
-        temporary.unlink(missing_ok=True)
+        if os.path.exists(temporary):
+            os.unlink(temporary)
 
 
 def write_text_if_changed(path: Path, content: str) -> None:

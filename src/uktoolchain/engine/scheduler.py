@@ -46,13 +46,15 @@ class Timings:
             self.data: dict[str, float] = json.loads(path.read_text())
         except (OSError, ValueError):
             self.data = {}
+        self.lock = threading.Lock()
 
     def estimate(self, name: str) -> float | None:
         return self.data.get(name)
 
     def record(self, name: str, seconds: float) -> None:
-        self.data[name] = round(seconds, 1)
-        atomic.write_text(self.path, json.dumps(self.data, indent=1, sort_keys=True))
+        with self.lock:  # jobs finish on several threads
+            self.data[name] = round(seconds, 1)
+            atomic.write_text(self.path, json.dumps(self.data, indent=1, sort_keys=True))
 
 
 class Scheduler:
@@ -80,7 +82,10 @@ class Scheduler:
                         for package in self.plan.ready(finished):
                             if len(running) >= self.parallel:
                                 break
-                            if package.label in running.values():
+                            busy_refs = {self.plan.packages[label].ref for label in running.values()}
+                            # Builds of one recipe revision (solo5 for two arches) share Conan's
+                            # source folder: never run them side by side.
+                            if package.label in running.values() or package.ref in busy_refs:
                                 continue
                             running[pool.submit(self._run_job, self.jobs[package.label])] = package.label
                     if not running:

@@ -1,0 +1,51 @@
+"""The scheduler on its own: real subprocesses, no Conan."""
+from __future__ import annotations
+
+import io
+import sys
+
+from uktoolchain.console import PlainView
+from uktoolchain.engine.model import BUILD, Plan, PlannedPackage
+from uktoolchain.engine.scheduler import Job, Scheduler, Timings
+
+
+def package(label: str, ref: str, *deps: str) -> PlannedPackage:
+    return PlannedPackage(label=label, name=label.split("[")[0], version="1", ref=ref, package_id="p",
+                          action=BUILD, deps=deps, options=(), lockfile="x.lock")
+
+
+def interval_job(pkg: PlannedPackage, tmp_path) -> Job:
+    """A job that records when it ran, and runs long enough for overlaps to show."""
+    record = tmp_path / f"{pkg.label}.times"
+    code = ("import time,sys; a=time.time(); time.sleep(0.6); "
+            f"open({str(record)!r},'w').write(f'{{a}} {{time.time()}}')")
+    return Job(package=pkg, command=[sys.executable, "-c", code], log_path=tmp_path / f"{pkg.label}.log", fetch=None)
+
+
+def run(plan: Plan, tmp_path, parallel: int) -> dict[str, tuple[float, float]]:
+    jobs = {label: interval_job(p, tmp_path) for label, p in plan.packages.items()}
+    view = PlainView(io.StringIO())
+    Scheduler(plan, jobs, {}, view, Timings(tmp_path / "timings.json"), parallel).run()
+    return {label: tuple(map(float, (tmp_path / f"{label}.times").read_text().split())) for label in plan.packages}
+
+
+def overlap(a, b) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def test_independent_packages_run_side_by_side_but_never_two_of_one_recipe_revision(tmp_path):
+    plan = Plan({p.label: p for p in (
+        package("solo5[x86_64]", "solo5/1#r1"), package("solo5[aarch64]", "solo5/1#r1"), package("ocaml", "ocaml/1#r2"),
+    )})
+    times = run(plan, tmp_path, parallel=2)
+    assert not overlap(times["solo5[x86_64]"], times["solo5[aarch64]"])  # they share Conan's source folder
+    assert overlap(times["ocaml"], times["solo5[x86_64]"]) or overlap(times["ocaml"], times["solo5[aarch64]"])
+
+
+def test_dependants_start_after_their_dependencies(tmp_path):
+    plan = Plan({p.label: p for p in (
+        package("ocaml", "ocaml/1#a"), package("dune", "dune/1#b", "ocaml"), package("findlib", "findlib/1#c", "ocaml"),
+    )})
+    times = run(plan, tmp_path, parallel=2)
+    assert times["dune"][0] >= times["ocaml"][1] and times["findlib"][0] >= times["ocaml"][1]
+    assert overlap(times["dune"], times["findlib"])
