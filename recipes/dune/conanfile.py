@@ -1,0 +1,33 @@
+import os
+
+from conan import ConanFile
+from conan.tools.build import build_jobs
+
+
+class Dune(ConanFile):
+    name = "dune"
+    description = "The OCaml build system"
+    license = "MIT"
+    homepage = "https://dune.build"
+    python_requires = "ukbase/1.0"
+    python_requires_extend = "ukbase.UkPackage"
+    uk_requires = ("ocaml/5.3.0",)
+
+    def build(self):
+        # The steps of dune.opam: a bootstrap dune, then the release build of dune itself.
+        jobs = build_jobs(self)
+        env = ["conanbuild", "conanrun"]
+        self.run(f"ocaml boot/bootstrap.ml -j {jobs}", cwd=self.source_folder, env=env)
+        self.run("./_boot/dune.exe build dune.install --release --profile dune-bootstrap"
+                 f" -j {jobs}", cwd=self.source_folder, env=env)
+
+    def package(self):
+        destdir = os.path.join(self.build_folder, "staged")
+        self.run(f"./_boot/dune.exe install dune --prefix {self.uk_fake_prefix}"
+                 f" --destdir {destdir}", cwd=self.source_folder, env=["conanbuild", "conanrun"])
+        self.uk_move_staged_install(destdir)
+
+    def package_info(self):
+        # dune finds ocamlc, ocamlfind and the library path from PATH, OCAMLPATH and
+        # OCAMLFIND_CONF at run time: only bin/ is published.
+        self.uk_publish_bindir()
