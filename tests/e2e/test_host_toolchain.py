@@ -38,6 +38,7 @@ def write_dune_project(root):
 
 def exercise(env_script: str, workdir) -> None:
     """ocamlfind, dune and the bytecode toplevel all work in a clean shell with only our env."""
+    workdir.mkdir(parents=True)
     (workdir / "hello.ml").write_text(HELLO_ML)
     write_dune_project(workdir / "proj")
     checks = {

@@ -265,8 +265,10 @@ def test_mirror_file_with_wrong_content_is_ignored(uk, index, server, isolated_h
     assert server.state.requests == [f"/{TARBALL}"]
     assert hashlib.sha256((isolated_home / "sources" / digest).read_bytes()).hexdigest() == digest
 
-    # Without one, the failure is clear and nothing wrong enters the store.
-    synthetic.write_index(index, server, urls={"alpha": [synthetic.dead_url(TARBALL)]})
+    # Without one, the failure is clear and nothing wrong enters the store. (padding: a tarball
+    # that differs from the one already stored, even when written within the same second.)
+    synthetic.write_index(index, server, padding=64, urls={"alpha": [synthetic.dead_url(TARBALL)]})
+    assert alpha_sha256(index) != digest
     digest = alpha_sha256(index)
     (mirror / digest).write_bytes(b"not what the name says either")
     result = uk("install", "solo", "--plain", env=env)
