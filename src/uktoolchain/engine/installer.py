@@ -94,7 +94,7 @@ class Installer:
                     package=package,
                     command=engine.build_command(package, conf),
                     log_path=self.home.logs / f"{label}.log",
-                    fetch=self._fetcher(package.name, package.version, recipe_dirs[package.name])
+                    fetch=self._fetcher([package.name] + [plan.packages[d].name for d in package.deps], recipe_dirs)
                     if package.action == BUILD else None,
                 )
                 for label, package in plan.packages.items()
@@ -141,24 +141,30 @@ class Installer:
         if staged_root.exists():
             shutil.rmtree(staged_root)
         shutil.copytree(original, staged, ignore=shutil.ignore_patterns("__pycache__"))
-        patches = self.index.patches / component
-        if patches.is_dir():
-            shutil.copytree(patches, staged_root / "patches" / component)
+        if self.index.patches.is_dir():  # whole tree: a recipe may export another's patches
+            shutil.copytree(self.index.patches, staged_root / "patches")
         data = yaml.safe_load((original / "conandata.yml").read_text())
         data["sources"][self.catalogue.versions[component]] = {"url": [], "sha256": local_digest}
         (staged / "conandata.yml").write_text(yaml.safe_dump(data, sort_keys=True))
         return staged
 
-    def _fetcher(self, component: str, version: str, recipe_dir: Path):
-        """A job's first step, or None when the archive is already in the store."""
+    def _fetcher(self, components: list[str], recipe_dirs: dict[str, Path]):
+        """A build's first step: its own source archive and its dependencies' (a cross-compiler is
+        built from its host compiler's source), or None when the store has them all."""
         import yaml
 
-        entry = yaml.safe_load((recipe_dir / "conandata.yml").read_text())["sources"][version]
-        if self.store.has(Checksum.of_entry(entry).digest):
+        wanted = []
+        for component in components:
+            entry = yaml.safe_load((recipe_dirs[component] / "conandata.yml").read_text())["sources"]
+            entry = entry[self.catalogue.versions[component]]
+            if not self.store.has(Checksum.of_entry(entry).digest):
+                wanted.append((component, entry))
+        if not wanted:
             return None
 
         def fetch(progress) -> None:
-            self.store.ensure(component, entry, self.config.mirror_dirs, progress)
+            for component, entry in wanted:
+                self.store.ensure(component, entry, self.config.mirror_dirs, progress)
 
         return fetch
 

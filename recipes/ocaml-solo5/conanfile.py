@@ -1,0 +1,251 @@
+import glob
+import os
+import re
+import shutil
+import stat
+
+from conan import ConanFile
+from conan.errors import ConanException, ConanInvalidConfiguration
+from conan.tools.build import build_jobs
+from conan.tools.files import copy, rmdir, save
+
+# OCaml tools of the cross sysroot that read the standard library path (compiled in as the fake
+# prefix, overridden by OCAMLLIB). Each one gets a wrapper under its plain name. (ocamlmklib reads
+# it only for flexdll, on Windows; it runs the ocamlc/ocamlopt next to it: the wrappers.)
+_STDLIB_TOOLS = ("ocamlc", "ocamlopt", "ocamldep", "ocamlobjinfo")
+
+
+class OcamlSolo5(ConanFile):
+    name = "ocaml-solo5"
+    description = ("OCaml cross-compiler to Solo5: nolibc, openlibm, the OCaml runtime and standard "
+                   "library for <arch>-solo5-none-static, and <arch>-solo5-ocaml-* tool wrappers")
+    license = "MIT AND ISC AND LGPL-2.1-only WITH OCaml-LGPL-linking-exception"
+    homepage = "https://github.com/mirage/ocaml-solo5"
+    python_requires = "ukbase/1.0"
+    python_requires_extend = "ukbase.UkPackage"
+    # One cross-compiler per target architecture, like solo5's toolchain.
+    options = {"target_arch": ["x86_64", "aarch64"]}
+    default_options = {"target_arch": "x86_64"}
+
+    _ocaml = "ocaml/5.3.0"  # the host compiler; the cross-compiler is built from the same source
+
+    @property
+    def uk_requires(self):
+        # The Solo5 toolchain (<arch>-solo5-none-static-{cc,ld,objcopy}) of our own target.
+        return (self._ocaml, ("solo5/0.12.1", {"target_arch": str(self.options.target_arch)}))
+
+    # -- names -----------------------------------------------------------------------------------
+    @property
+    def _triple(self):
+        return f"{self.options.target_arch}-solo5-none-static"
+
+    @property
+    def _sysroot(self):
+        """Where the cross-compiler lives, relative to the package folder (upstream's layouts:
+        lib/ocaml-solo5 for ocaml-solo5, lib/ocaml-solo5-cross-aarch64 for its aarch64 package)."""
+        return "lib/ocaml-solo5" if self.options.target_arch == "x86_64" else "lib/ocaml-solo5-cross-aarch64"
+
+    @property
+    def _findlib_toolchain(self):
+        # ocamlfind rejects '-' in a toolchain name.
+        return "solo5" if self.options.target_arch == "x86_64" else "solo5_aarch64"
+
+    @property
+    def _ocaml_version(self):
+        return self._ocaml.split("/", 1)[1]
+
+    # -- sources ---------------------------------------------------------------------------------
+    def export_sources(self):
+        super().export_sources()
+        # Our own OCaml patches (patches/ocaml/) go into the cross-compiler as well: they make the
+        # compiler relocatable (ocamlmklib runs the compilers next to it, not in its configure-time
+        # bindir). Exported here, they are part of this recipe's revision.
+        ours = os.path.join(self.recipe_folder, "..", "..", "patches", "ocaml")
+        if not os.path.isdir(ours):
+            raise ConanException(f"ocaml-solo5 needs the OCaml patches of the recipe index ({ours})")
+        copy(self, f"{self._ocaml_version}-*.patch", ours,
+             os.path.join(self.export_sources_folder, "uk-ocaml-patches"))
+
+    def validate_build(self):
+        for tool in ("make", "patch"):
+            if not shutil.which(tool):
+                raise ConanInvalidConfiguration(f"ocaml-solo5 needs {tool}: apt-get install {tool}")
+        host = {"armv8": "aarch64"}.get(str(self.settings.arch), str(self.settings.arch))
+        target = str(self.options.target_arch)
+        # Solo5's cc of a cross target runs <arch>-linux-gnu-gcc; ocaml-solo5 wraps the binutils
+        # of the same prefix (the triple that cc -dumpmachine prints).
+        if target != host and not shutil.which(f"{target}-linux-gnu-ar"):
+            raise ConanInvalidConfiguration(
+                f"ocaml-solo5 for {target} needs {target}-linux-gnu-gcc and binutils: "
+                f"apt-get install gcc-{target}-linux-gnu binutils-{target}-linux-gnu")
+
+    # -- build -----------------------------------------------------------------------------------
+    @property
+    def _env(self):
+        # conanrun last: the host ocaml (PATH, OCAMLLIB) and the solo5 toolchain (PATH).
+        return ["conanbuild", "conanrun"]
+
+    def _run(self, command):
+        # Build-time tools first in PATH (see _write_build_tools); nothing installed names them.
+        tools = os.path.join(self.build_folder, "uk-build-tools")
+        self.run(f'PATH="{tools}:$PATH" {command}', cwd=self.source_folder, env=self._env)
+
+    def _write_build_tools(self):
+        """A build-time <triple>-cc in front of Solo5's: it adds -ffile-prefix-map so that this
+        build folder and Solo5's headers (the wrapper passes their absolute path) stay out of the
+        debug info and __FILE__ strings of the C code (the OCaml runtime, nolibc, openlibm) that
+        ends up in every unikernel; the OCaml side is BUILD_PATH_PREFIX_MAP (ukbase). The
+        installed wrappers call the tool by its bare name: at use time that is Solo5's own."""
+        solo5 = self.dependencies["solo5"].package_folder
+        real = os.path.join(solo5, "bin", f"{self._triple}-cc")
+        pairs = {(folder, self.uk_fake_build_folder)
+                 for folder in (self.build_folder, os.path.realpath(self.build_folder))}
+        pairs |= {(folder, self.uk_fake_prefix_of("solo5")) for folder in (solo5, os.path.realpath(solo5))}
+        maps = " ".join(f'"-ffile-prefix-map={old}={new}"' for old, new in sorted(pairs))
+        script = os.path.join(self.build_folder, "uk-build-tools", f"{self._triple}-cc")
+        save(self, script, "#!/bin/sh\n"
+                           'for arg in "$@"; do\n'
+                           '  case "$arg" in\n'
+                           f'    -c|-S|-E) exec "{real}" {maps} "$@" ;;\n'
+                           "  esac\n"
+                           "done\n"
+                           f'exec "{real}" "$@"\n')
+        os.chmod(script, 0o755)
+
+    def _prepare_ocaml_tree(self):
+        """<src>/ocaml: the source the ocaml dependency was built from, with ocaml-solo5's patches
+        for that version, then ours. With that directory present, ocaml-solo5's Makefile neither
+        asks ocamlfind for ocaml-src nor runs opatch."""
+        ocaml = self.dependencies["ocaml"]
+        version = str(ocaml.ref.version)
+        upstream = sorted(glob.glob(os.path.join(self.source_folder, "patches", version, "*.patch")))
+        if not upstream:
+            raise ConanInvalidConfiguration(f"ocaml-solo5 {self.version} does not support OCaml {version}")
+        ours = sorted(glob.glob(os.path.join(self.source_folder, "uk-ocaml-patches", f"{version}-*.patch")))
+        # The dependency's own conandata: the pinned archive, or the local source uktoolchain gave
+        # for ocaml (its staged recipe names that archive's checksum). Done here, not in source():
+        # the source folder is shared by every package id of this recipe revision, whatever ocaml
+        # revision each was built against.
+        entry = ocaml.conan_data["sources"][version]
+        archive = self.uk_locate_archive(entry)
+        tree = os.path.join(self.source_folder, "ocaml")
+        rmdir(self, tree)
+        extract_tarball = self.python_requires["ukbase"].module.extract_tarball
+        extract_tarball(archive, tree, strip_root=entry.get("strip_root", True))
+        for patch_file in upstream + ours:
+            self.output.info(f"applying {os.path.relpath(patch_file, self.source_folder)} to ocaml/")
+            self.run(f'patch -p1 -s -i "{patch_file}"', cwd=tree)
+
+    def build(self):
+        self._write_build_tools()
+        self._prepare_ocaml_tree()
+        prefix = self.uk_fake_prefix
+        self._run(f"./configure.sh --prefix={prefix} --sysroot={prefix}/{self._sysroot}"
+                  f" --target={self._triple}")
+        self._run(f"make -j{build_jobs(self)}")
+        self._run("make ocaml-solo5.install")
+
+    # -- package ---------------------------------------------------------------------------------
+    def package(self):
+        # The cross-compiler (OCaml's installcross) goes to the sysroot, the rest as listed in
+        # ocaml-solo5.install (what opam-installer would do).
+        destdir = os.path.join(self.build_folder, "staged")
+        self._run(f'make install-ocaml "DESTDIR={destdir}"')
+        self.uk_move_staged_install(destdir)
+        self._install_dot_install(os.path.join(self.source_folder, "ocaml-solo5.install"))
+        sysroot = os.path.join(self.package_folder, self._sysroot)
+        self._relocatable_tool_wrappers(os.path.join(self.package_folder, "bin"))
+        self._stdlib_wrappers(os.path.join(sysroot, "bin"))
+        for folder in (os.path.join(sysroot, "bin"), os.path.join(sysroot, "lib", "ocaml")):
+            self.uk_make_shebangs_relocatable(folder)
+        copy(self, "LICENSE", self.source_folder, os.path.join(self.package_folder, "licenses"))
+        copy(self, "LICENSE", os.path.join(self.source_folder, "ocaml"),
+             os.path.join(self.package_folder, "licenses", "ocaml"))
+        copy(self, "LICENSE.md", os.path.join(self.source_folder, "openlibm"),
+             os.path.join(self.package_folder, "licenses", "openlibm"))
+
+    def _install_dot_install(self, path):
+        destinations = {"bin": "bin", "lib": self._sysroot, "lib_root": "lib"}
+        section = None
+        with open(path) as stream:
+            for line in stream:
+                line = line.strip()
+                header = re.fullmatch(r"(\w+)\s*:\s*\[", line)
+                if header:
+                    section = header.group(1)
+                    if section not in destinations:
+                        raise ConanException(f"{path}: unexpected section {section}")
+                    continue
+                if line == "]":
+                    section = None
+                    continue
+                item = re.fullmatch(r'"(\??)([^"]+)"(?:\s*\{\s*"([^"]+)"\s*\})?', line)
+                if section is None or not item:
+                    raise ConanException(f"{path}: cannot read '{line}'")
+                optional, source, target = item.groups()
+                target = target or os.path.basename(source)
+                if section == "lib_root" and target.startswith("findlib.conf.d/"):
+                    # Its entries are absolute paths of the install prefix: uktoolchain renders
+                    # the toolchain configuration from the actual package folder instead.
+                    continue
+                source = os.path.join(self.source_folder, source)
+                if optional and not os.path.exists(source):
+                    continue
+                destination = os.path.join(self.package_folder, destinations[section], target)
+                os.makedirs(os.path.dirname(destination), exist_ok=True)
+                shutil.copy2(source, destination)
+
+    def _relocatable_tool_wrappers(self, bindir):
+        """<arch>-solo5-ocaml-{cc,gcc} pass -I<sysroot>/include -L<sysroot>/lib with the sysroot
+        of configure time: find it from the wrapper's own location instead."""
+        fake = f"{self.uk_fake_prefix}/{self._sysroot}"
+        flag = re.compile(r"(-[IL])" + re.escape(fake) + r"(/[^\s\"'\\]*)?")
+        for name in sorted(os.listdir(bindir)):
+            path = os.path.join(bindir, name)
+            with open(path) as stream:
+                text = stream.read()
+            if fake not in text:
+                continue
+            shebang, body = text.split("\n", 1)
+            body = flag.sub(lambda m: f'"{m.group(1)}${{sysroot}}{m.group(2) or ""}"', body)
+            locate = ("# uktoolchain: the sysroot is found from this script's own location.\n"
+                      f'sysroot="$(dirname "$(realpath "$0")")/../{self._sysroot}"\n')
+            with open(path, "w") as stream:
+                stream.write(f"{shebang}\n{locate}{body}")
+        for name in sorted(os.listdir(bindir)):
+            with open(os.path.join(bindir, name), "rb") as stream:
+                if b"/uktoolchain-relocatable" in stream.read():
+                    raise ConanException(f"bin/{name} still names a configure-time path")
+
+    def _stdlib_wrappers(self, bindir):
+        """The cross tools have the fake sysroot's lib/ocaml compiled in as their standard
+        library: their plain names become wrappers that set OCAMLLIB from their own location, for
+        that process only (a global OCAMLLIB would break the host compiler). The real executables
+        keep their .opt (or .byte) names."""
+        for name in _STDLIB_TOOLS:
+            plain = os.path.join(bindir, name)
+            real = next((f"{name}{suffix}" for suffix in (".opt", ".byte")
+                         if os.path.isfile(os.path.join(bindir, f"{name}{suffix}"))), None)
+            if real is None:
+                raise ConanException(f"the cross-compiler has no {name}.opt or {name}.byte")
+            if os.path.lexists(plain):  # a symbolic link to one of them
+                os.unlink(plain)
+            save(self, plain,
+                 "#!/bin/sh\n"
+                 f"# uktoolchain: the {self._triple} OCaml cross-compiler's {name}, with its own\n"
+                 "# standard library (OCAMLLIB) found from this script's location.\n"
+                 'here="$(dirname "$(realpath "$0")")"\n'
+                 'OCAMLLIB="$here/../lib/ocaml"\n'
+                 "export OCAMLLIB\n"
+                 f'exec "$here/{real}" "$@"\n')
+            os.chmod(plain, os.stat(plain).st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+    # -- use -------------------------------------------------------------------------------------
+    def package_info(self):
+        # bin/: <arch>-solo5-ocaml-{cc,ld,...}, found on PATH by the cross-compiler (its config
+        # names them bare). The sysroot's bin/ must NOT be on PATH: it holds ocamlc, ocamlopt...
+        self.uk_publish_bindir()
+        # For uktoolchain, which renders findlib.conf.d/<toolchain>.conf from them at use time.
+        sysroot = os.path.join(self.package_folder, self._sysroot)
+        self.conf_info.define_path("user.uktoolchain:ocaml_solo5_sysroot", sysroot)
+        self.conf_info.define("user.uktoolchain:findlib_toolchain", self._findlib_toolchain)
