@@ -107,3 +107,9 @@ class CheckFailedError(UkError):
 
 class Interrupted(UkError):
     exit_code = 130
+
+
+def home_error_for_path(path, exc: OSError) -> UkError:
+    """An OSError writing a file the user named: one line naming the path and the problem."""
+    return EnvironmentProblem(f"cannot write {path}: {exc.strerror or exc}",
+                              "choose a writable path with -o, or fix the permissions")

@@ -19,6 +19,8 @@ class Target:
     board: str | None
     components: tuple[str, ...]
     available: bool
+    # Per-arch components needed as build-machine tools (e.g. solo5-elftool for an aarch64 target).
+    host_components: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,8 @@ class Catalogue:
         targets = {}
         for name, entry in data.get("targets", {}).items():
             components = tuple(entry.get("components", ()))
-            unknown = [c for c in components if c not in versions]
+            host_components = tuple(entry.get("host_components", ()))
+            unknown = [c for c in components + host_components if c not in versions]
             if unknown:
                 raise ConfigError(f"target {name} in {path} names components without a version: {unknown}")
             if entry.get("arch", "host") == "host" and per_arch & set(components):
@@ -51,6 +54,7 @@ class Catalogue:
                 board=entry.get("board"),
                 components=components,
                 available=bool(entry.get("available", True)) and bool(components),
+                host_components=host_components,
             )
         return cls(targets, versions, per_arch)
 
@@ -74,16 +78,22 @@ class Catalogue:
         """The architecture its per-arch components are built for; None for host-only targets."""
         return target.arch if per_arch_components(self, target) else None
 
-    def label_of(self, target: Target, component: str) -> str:
+    def labels_of(self, target: Target) -> list[str]:
+        """Package labels of a target's components (its arch) and host components (this machine's)."""
         from uktoolchain.engine.model import package_label
 
-        return package_label(component, target.arch if component in self.per_arch else None)
+        def label(component: str, arch: str) -> str:
+            return package_label(component, arch if component in self.per_arch else None)
+
+        return [label(c, target.arch) for c in target.components] + [
+            label(c, host_target_arch()) for c in target.host_components
+        ]
 
     def components_of(self, targets: list[Target]) -> list[str]:
         """Union of the targets' components, first-seen order (shared components appear once)."""
         seen: dict[str, None] = {}
         for target in targets:
-            for component in target.components:
+            for component in target.components + target.host_components:
                 seen.setdefault(component, None)
         return list(seen)
 
@@ -104,6 +114,11 @@ def unknown_target_message(name: str, targets: dict[str, Target]) -> str:
 def host_arch() -> str:
     machine = platform.machine().lower()
     return {"amd64": "x86_64", "arm64": "armv8", "aarch64": "armv8"}.get(machine, machine)
+
+
+def host_target_arch() -> str:
+    """This machine's architecture as targets name it (x86_64, aarch64)."""
+    return {"armv8": "aarch64"}.get(host_arch(), host_arch())
 
 
 def host_os() -> str:

@@ -118,7 +118,7 @@ def test_target_environment_renders_findlib_conf_per_target(tmp_path):
     assert values["UKTOOLCHAIN_TARGET"] == "solo"
 
     script = environment.render_sh(values)
-    assert sh_value(script, "OCAMLPATH", None) == f"{site}:{home.conan}/p/alpha/lib"
+    assert "OCAMLPATH" not in values  # ocamlfind would search it before any cross toolchain's path
     assert sh_value(script, "CAML_LD_LIBRARY_PATH", None) == f"{site}/stublibs"
     assert sh_value(script, "CAML_LD_LIBRARY_PATH", {"CAML_LD_LIBRARY_PATH": "/x"}) == f"{site}/stublibs:/x"
 
@@ -132,3 +132,21 @@ def test_target_without_ocamlpath_gets_no_findlib_conf(tmp_path):
     values = environment.target_environment(home, "t", [package("x", ("PATH", "/x/bin:${PATH}"))])
     assert set(values) == {"PATH", "UKTOOLCHAIN_TARGET"}
     assert not home.rendered.exists()
+
+
+def test_cross_compilers_get_a_findlib_toolchain_rendered_with_this_homes_paths(tmp_path):
+    home = Home(tmp_path / "home")
+    cross = InstalledPackage(
+        label="ocaml-solo5[aarch64]", name="ocaml-solo5", ref="ocaml-solo5/1.2.0#r", package_id="p",
+        folder="p/os5", env=(("PATH", "{conan_home}/p/os5/bin:${PATH}"),),
+        facts=(("findlib_toolchain", "solo5_aarch64"), ("ocaml_solo5_sysroot", "{conan_home}/p/os5/lib/ocaml-solo5-cross-aarch64")),
+    )
+    values = environment.target_environment(home, "aarch64-spt", [ALPHA, cross])
+    conf_d = Path(values["OCAMLFIND_CONF"] + ".d")
+    assert conf_d == home.rendered / "aarch64-spt" / "findlib.conf.d"
+    text = (conf_d / "solo5_aarch64.conf").read_text()
+    sysroot = f"{home.conan}/p/os5/lib/ocaml-solo5-cross-aarch64"
+    assert f'ocamlopt(solo5_aarch64) = "{sysroot}/bin/ocamlopt"' in text
+    assert f'stdlib(solo5_aarch64) = "{sysroot}/lib/ocaml"' in text
+    assert f'destdir(solo5_aarch64) = "{home.site}/aarch64-spt/solo5_aarch64"' in text
+    assert "{conan_home}" not in text and f"{home.conan}/p/alpha" not in text  # no host libraries

@@ -12,7 +12,9 @@ from uktoolchain.errors import ConfigError, TargetNotAvailableError, UnknownTarg
 from uktoolchain.targets import Catalogue
 
 REAL_CATALOGUE = synthetic.REPO / "recipes" / "targets.toml"
-PLANNED = ("hvt", "spt", "virtio", "muen", "xen", "aarch64-hvt", "aarch64-spt", "aarch64-rpi4")
+SOLO5 = ("hvt", "spt", "virtio", "muen", "xen", "aarch64-hvt", "aarch64-spt")
+PLANNED = ("aarch64-rpi4",)
+UNIKERNELS = SOLO5 + PLANNED
 
 
 @pytest.fixture(scope="module")
@@ -53,10 +55,23 @@ def test_unikernel_targets_are_listed_but_not_available(real, name):
 
 
 def test_unikernel_targets_describe_their_platform(real):
-    assert {real.targets[n].arch for n in PLANNED} == {"x86_64", "aarch64"}
+    assert {real.targets[n].arch for n in UNIKERNELS} == {"x86_64", "aarch64"}
     assert real.targets["hvt"].binding == "hvt" and real.targets["aarch64-hvt"].arch == "aarch64"
     assert real.targets["aarch64-rpi4"].board == "rpi4"
-    assert all(real.targets[n].board is None for n in PLANNED if n != "aarch64-rpi4")
+    assert all(real.targets[n].board is None for n in SOLO5)
+
+
+@pytest.mark.parametrize("name", SOLO5)
+def test_solo5_targets_share_the_cross_compiler_of_their_architecture(real, name):
+    target = real.resolve([name])[0]
+    assert {"ocaml", "ocaml-solo5", "solo5"} <= set(target.components)
+    labels = real.labels_of(target)
+    assert f"ocaml-solo5[{target.arch}]" in labels and "ocaml" in labels
+    # hvt, spt, virtio... on one arch: same labels, hence one build (the binding is a link flag).
+    same_arch = [t for t in SOLO5 if real.targets[t].arch == target.arch]
+    assert all(real.labels_of(real.targets[t]) == labels for t in same_arch)
+    if target.arch == "aarch64":
+        assert "solo5[x86_64]" in labels  # solo5-elftool for manifests runs on the build machine
 
 
 def test_resolve_keeps_order_and_drops_duplicates(real):
@@ -69,7 +84,7 @@ def test_unknown_target_suggests_the_closest(real):
         real.resolve(["unx"])
     message = caught.value.message
     assert "unknown target 'unx'" in message and "did you mean unix?" in message
-    assert "valid targets: " in message and all(name in message for name in ("unix", *PLANNED))
+    assert "valid targets: " in message and all(name in message for name in ("unix", *UNIKERNELS))
     assert isinstance(caught.value, UsageError) and caught.value.exit_code == 2
     assert "\n" not in str(caught.value)
 

@@ -8,7 +8,7 @@ import sys
 from uktoolchain import __version__
 from uktoolchain.errors import BuildError, UkError
 
-COMMANDS = ("install", "list", "env", "doctor", "gc")
+COMMANDS = ("install", "list", "env", "workspace", "check", "doctor", "gc")
 INTERNAL_ERROR_EXIT = 70
 
 
@@ -20,9 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"uktoolchain {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    from uktoolchain.cli import doctor, env, gc, install, listing
+    from uktoolchain.cli import check, doctor, env, gc, install, listing, workspace
 
-    for module in (install, listing, env, doctor, gc):
+    for module in (install, listing, env, workspace, check, doctor, gc):
         module.register(sub)
     return parser
 

@@ -130,9 +130,14 @@ class ConanEngine:
                     (name, _relative_to_home(value, str(self.home)))
                     for name, value in env.items(variable_reference="${{{name}}}")
                 )
+                facts = tuple(
+                    (key.split(":", 1)[1], _relative_to_home(str(value), str(self.home)))
+                    for key, value in sorted(node.conanfile.conf_info.items())
+                    if key.startswith("user.uktoolchain:")
+                )
                 result.append(InstalledPackage(
                     label=_label(node), name=str(node.ref.name), ref=node.ref.repr_notime(), package_id=node.package_id,
-                    folder=os.path.relpath(folder, self.home), env=templates,
+                    folder=os.path.relpath(folder, self.home), env=templates, facts=facts,
                 ))
             # Build trees (an OCaml one is ~0.5 GB) are not needed once packages exist.
             self.api.cache.clean(source=False, build=True, download=True, temp=True)

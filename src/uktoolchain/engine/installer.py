@@ -22,7 +22,7 @@ from uktoolchain.engine.scheduler import Job, Scheduler, Timings
 from uktoolchain.home import Home, home_error
 from uktoolchain.resources import BASE_RECIPE, RecipeIndex
 from uktoolchain.sources import Checksum, SourceOverride, SourceStore
-from uktoolchain.targets import Catalogue, Target
+from uktoolchain.targets import Catalogue, Target, host_target_arch
 
 CONF_SOURCE_DIRS = "user.uktoolchain:source_dirs"
 
@@ -82,6 +82,9 @@ class Installer:
         for target in targets:
             wanted = graphs.setdefault(self.catalogue.build_arch(target), [])
             wanted += [c for c in target.components if c not in wanted]
+            if target.host_components:
+                wanted = graphs.setdefault(host_target_arch(), [])
+                wanted += [c for c in target.host_components if c not in wanted]
         self.home.state.mkdir(parents=True, exist_ok=True)
         lockfiles = {arch: self.home.state / f"plan-{os.getpid()}-{arch or 'host'}.lock" for arch in graphs}
         try:
@@ -115,7 +118,7 @@ class Installer:
         overrides_by_component = {o.component: o.path for o in overrides}
         report = {}
         for target in targets:
-            labels = [self.catalogue.label_of(target, c) for c in target.components]
+            labels = self.catalogue.labels_of(target)
             packages = [installed[label] for label in _with_dependencies(labels, plan)]
             fingerprint = stamps.fingerprint(self.index, self.catalogue, target, overrides_by_component)
             stamps.write_stamp(self.home, target, fingerprint, packages)

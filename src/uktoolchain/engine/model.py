@@ -54,3 +54,6 @@ class InstalledPackage:
     # Environment published by package_info(): (variable, template). Templates use
     # "{conan_home}" for the home and "${VAR}" for the value before this package.
     env: tuple[tuple[str, str], ...] = field(default=())
+    # What the package tells uktoolchain through conf_info "user.uktoolchain:<key>" (e.g. a
+    # cross-compiler's sysroot and findlib toolchain name), paths templated like env.
+    facts: tuple[tuple[str, str], ...] = field(default=())

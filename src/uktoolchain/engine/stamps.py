@@ -21,7 +21,7 @@ from uktoolchain.resources import BASE_RECIPE, RecipeIndex
 from uktoolchain.sources import override_signature
 from uktoolchain.targets import Catalogue, Target, host_arch, host_os
 
-STAMP_FORMAT = 2
+STAMP_FORMAT = 3
 
 
 def fingerprint(index: RecipeIndex, catalogue: Catalogue, target: Target, overrides: dict[str, Path]) -> str:
@@ -32,7 +32,7 @@ def fingerprint(index: RecipeIndex, catalogue: Catalogue, target: Target, overri
 
     add("uktoolchain", __version__, STAMP_FORMAT, target)
     add("profile", profile_text(host_os(), host_arch()), GLOBAL_CONF.format(jobs=os.cpu_count() or 1))
-    for component in (BASE_RECIPE, *target.components):
+    for component in (BASE_RECIPE, *target.components, *target.host_components):
         add("component", component, catalogue.versions.get(component, ""))
         for path in index.inputs_of(component):
             add(path.relative_to(index.root), hashlib.sha256(path.read_bytes()).hexdigest())
@@ -63,7 +63,7 @@ def installed_packages(stamp: dict) -> list[InstalledPackage]:
     return [
         InstalledPackage(
             label=p["label"], name=p["name"], ref=p["ref"], package_id=p["package_id"], folder=p["folder"],
-            env=tuple(tuple(pair) for pair in p["env"]),
+            env=tuple(tuple(pair) for pair in p["env"]), facts=tuple(tuple(pair) for pair in p.get("facts", ())),
         )
         for p in stamp["packages"]
     ]

@@ -32,17 +32,35 @@ def compose(packages: list[InstalledPackage], conan_home: Path) -> dict[str, str
 
 
 def target_environment(home: Home, target: str, packages: list[InstalledPackage]) -> dict[str, str]:
+    """Variables for ``target`` (a target name, or several joined by '+').
+
+    OCAMLPATH is not exported: ocamlfind puts it in front of every toolchain's path, so a
+    cross build would pick up host libraries. Its directories go into the rendered findlib.conf.
+    """
     values = compose(packages, home.conan)
-    if "OCAMLPATH" in values:
+    ocamlpath = values.pop("OCAMLPATH", None)
+    if ocamlpath is not None:
         site = home.site / target / "lib"
         try:
-            values["OCAMLFIND_CONF"] = str(render_findlib_conf(home, target, site, values["OCAMLPATH"]))
+            values["OCAMLFIND_CONF"] = str(render_findlib_conf(home, target, site, ocamlpath))
+            for toolchain, sysroot in cross_toolchains(packages, home.conan):
+                render_findlib_toolchain(home, target, toolchain, sysroot)
         except OSError as exc:  # a read-only or full home: say so, not a traceback
             raise home_error(home.root, exc) from exc
-        values["OCAMLPATH"] = f"{site}:{values['OCAMLPATH']}"
         values["CAML_LD_LIBRARY_PATH"] = f"{site}/stublibs:" + values.get("CAML_LD_LIBRARY_PATH", "${CAML_LD_LIBRARY_PATH}")
     values["UKTOOLCHAIN_TARGET"] = target
     return values
+
+
+def cross_toolchains(packages: list[InstalledPackage], conan_home: Path) -> list[tuple[str, Path]]:
+    """(findlib toolchain name, sysroot) of every cross-compiler among the packages."""
+    found = []
+    for package in packages:
+        facts = dict(package.facts)
+        if "findlib_toolchain" in facts and "ocaml_solo5_sysroot" in facts:
+            sysroot = facts["ocaml_solo5_sysroot"].replace("{conan_home}", str(conan_home))
+            found.append((facts["findlib_toolchain"], Path(sysroot)))
+    return found
 
 
 def render_findlib_conf(home: Home, target: str, site: Path, ocamlpath: str) -> Path:
@@ -56,6 +74,27 @@ def render_findlib_conf(home: Home, target: str, site: Path, ocamlpath: str) -> 
         'ldconf="ignore"\n'
     )
     path = home.rendered / target / "findlib.conf"
+    atomic.write_text_if_changed(path, content)
+    return path
+
+
+def render_findlib_toolchain(home: Home, target: str, toolchain: str, sysroot: Path) -> Path:
+    """findlib.conf.d/<toolchain>.conf: `ocamlfind -toolchain <toolchain>` and dune's
+    (toolchain ...) contexts use the cross tools (each wrapped to set its own OCAMLLIB) and only
+    cross-compiled libraries. ocamlcp is left out: it would run the host ocamlc."""
+    site = home.site / target / toolchain
+    site.mkdir(parents=True, exist_ok=True)
+    entries = {
+        "path": f"{sysroot}/lib/ocaml:{sysroot}/lib:{site}",
+        "destdir": str(site),
+        "stdlib": f"{sysroot}/lib/ocaml",
+        "ldconf": "ignore",
+        **{tool: f"{sysroot}/bin/{tool}" for tool in ("ocamlc", "ocamlopt", "ocamldep", "ocamlmklib")},
+    }
+    content = "# Rendered by uktoolchain for this machine's paths; rewritten on every use.\n" + "".join(
+        f'{key}({toolchain}) = "{value}"\n' for key, value in entries.items()
+    )
+    path = home.rendered / target / "findlib.conf.d" / f"{toolchain}.conf"
     atomic.write_text_if_changed(path, content)
     return path
 

@@ -1,0 +1,150 @@
+"""``uktoolchain check``: prove installed targets by building and booting a real unikernel.
+
+The bundled hello project (an OCaml program and a dune library with a C stub) is built for every
+requested target with one ``dune build`` through a generated dune-workspace. Each image's Solo5 ABI
+note is verified; then it is booted where this host can: spt under solo5-spt, virtio under QEMU's
+software emulation, hvt under solo5-hvt when KVM can run it. A target that cannot boot here is
+reported as "linked and verified, not booted" with the reason, never as passed or failed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from uktoolchain.errors import CheckFailedError
+from uktoolchain.exporters import environment, workspace
+from uktoolchain.targets import Target
+
+HELLO = Path(__file__).resolve().parent / "data" / "hello"
+EXPECTED = ["Hello from OCaml on Solo5!", r"C stub: 2\.5 \* 4 = 10", "allocated 4096 KiB and collected"]
+EXIT_STATUS = 7  # hello.ml ends with `exit 7`: the tender must pass it through
+KVM_SSE_FAILURE = "KVM: internal error"
+BOOT_TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class Outcome:
+    target: str
+    status: str  # "booted" | "linked" (verified, not booted) | "failed"
+    detail: str
+
+
+def build(project: Path, targets: list[Target], env: dict[str, str]) -> None:
+    if project.exists():
+        shutil.rmtree(project)
+    shutil.copytree(HELLO, project)
+    workspace.write(project / "dune-workspace", targets)
+    result = subprocess.run(["dune", "build", "--root", str(project)], cwd=project, env=env,
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        tail = (result.stdout + result.stderr).strip().splitlines()[-30:]
+        raise CheckFailedError("dune build of the hello unikernel failed:\n  " + "\n  ".join(tail),
+                               f"the project is kept in {project}")
+
+
+def image_of(project: Path, target: Target) -> Path:
+    return project / "_build" / target.name / "hello.exe"
+
+
+def verify_abi(image: Path, target: Target, env: dict[str, str]) -> str | None:
+    """None when the image carries the target's ABI note, else what is wrong."""
+    if not image.is_file():
+        return f"{image} was not built"
+    if target.arch == "x86_64":
+        result = subprocess.run(["solo5-elftool", "query-abi", str(image)], env=env, capture_output=True, text=True)
+        try:
+            found = json.loads(result.stdout)["target"]
+        except (ValueError, KeyError):
+            return f"solo5-elftool query-abi failed: {result.stderr.strip() or result.stdout.strip()}"
+        return None if found == target.binding else f"ABI note says {found}, expected {target.binding}"
+    # solo5-elftool reads only ELF files of its own machine: check an aarch64 image with readelf.
+    result = subprocess.run(["readelf", "-h", "-n", str(image)], capture_output=True, text=True)
+    if "AArch64" not in result.stdout:
+        return "not an AArch64 ELF"
+    return None if ".note.solo5.abi" in result.stdout else "no Solo5 ABI note"
+
+
+def boot_command(image: Path, target: Target) -> tuple[list[str] | None, str]:
+    """The command that boots ``image`` here, or None and why not."""
+    if target.arch != "x86_64":
+        return None, f"{target.arch} images cannot run on this host"
+    if target.binding == "spt":
+        return ["solo5-spt", str(image)], ""
+    if target.binding == "hvt":
+        if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+            return None, "no read-write access to /dev/kvm"
+        return ["solo5-hvt", str(image)], ""
+    if target.binding == "virtio":
+        qemu = shutil.which("qemu-system-x86_64")
+        if qemu is None:
+            return None, "qemu-system-x86_64 is not installed (see `uktoolchain doctor`)"
+        return [qemu, "-nographic", "-no-reboot", "-m", "128", "-cpu", "Westmere", "-display", "none",
+                "-serial", "stdio", "-monitor", "none", "-kernel", str(image)], ""
+    return None, f"no {target.binding} runtime on this host"
+
+
+def boot(command: list[str], env: dict[str, str]) -> tuple[bool, str]:
+    """Run a unikernel under pexpect; (passed, what to report)."""
+    import pexpect
+
+    child = pexpect.spawn(command[0], command[1:], env=env, encoding="utf-8", timeout=BOOT_TIMEOUT,
+                          codec_errors="replace")
+    transcript = []
+    try:
+        for pattern in EXPECTED:
+            index = child.expect([pattern, KVM_SSE_FAILURE, pexpect.EOF])
+            transcript.append(child.before + (child.after if isinstance(child.after, str) else ""))
+            if index != 0:
+                child.expect(pexpect.EOF)
+                transcript.append(child.before)
+                child.close()
+                output = "".join(transcript)
+                if index == 1 or KVM_SSE_FAILURE in output:
+                    return False, "KVM"
+                return False, _console(output, child.exitstatus, child.signalstatus)
+        child.expect(pexpect.EOF)
+        transcript.append(child.before)
+    except pexpect.TIMEOUT:
+        child.terminate(force=True)
+        return False, _console("".join(transcript) + (child.before or ""), None, None) + f" (no output for {BOOT_TIMEOUT} s)"
+    child.close()
+    output = "".join(transcript)
+    # QEMU ends with its own status (0 on guest exit with -no-reboot); tenders pass the guest's.
+    if command[0].endswith(("solo5-spt", "solo5-hvt")) and child.exitstatus != EXIT_STATUS:
+        return False, _console(output, child.exitstatus, child.signalstatus)
+    return True, f"booted: greeting, C stub result and GC run seen; exit status {child.exitstatus}"
+
+
+def _console(output: str, status, signal) -> str:
+    lines = output.strip().splitlines()[-20:]
+    ended = f"exit status {status}" if status is not None else f"signal {signal}"
+    return "unikernel misbehaved (" + ended + "); console:\n    " + "\n    ".join(lines)
+
+
+def check(targets: list[Target], values: dict[str, str], project: Path) -> list[Outcome]:
+    env = environment.resolve(values, os.environ)
+    build(project, targets, env)
+    outcomes = []
+    for target in targets:
+        image = image_of(project, target)
+        problem = verify_abi(image, target, env)
+        if problem:
+            outcomes.append(Outcome(target.name, "failed", problem))
+            continue
+        command, reason = boot_command(image, target)
+        if command is None:
+            outcomes.append(Outcome(target.name, "linked", f"linked and ABI verified, not booted: {reason}"))
+            continue
+        passed, detail = boot(command, env)
+        if passed:
+            outcomes.append(Outcome(target.name, "booted", detail))
+        elif detail == "KVM":
+            outcomes.append(Outcome(target.name, "linked",
+                                    "linked and verified, not booted: KVM cannot run SSE guests on this host"))
+        else:
+            outcomes.append(Outcome(target.name, "failed", detail))
+    return outcomes

@@ -1,0 +1,43 @@
+"""uktoolchain check TARGET... — build the bundled hello unikernel for targets and boot it."""
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from uktoolchain import checker
+from uktoolchain.cli.context import Context
+from uktoolchain.cli.env import installed_environment
+from uktoolchain.errors import CheckFailedError, ConfigError
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("check", help="build and boot a hello unikernel for installed targets")
+    parser.add_argument("targets", nargs="+", metavar="TARGET")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="build in DIR and keep it (default: a temporary dir)")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    ctx = Context.load()
+    targets = ctx.catalogue.resolve(args.targets)
+    hosts = [t.name for t in targets if not t.binding]
+    if hosts:
+        raise ConfigError(f"check builds unikernels; {', '.join(hosts)} is not a unikernel target",
+                          "give Solo5 targets, e.g. uktoolchain check spt hvt")
+    values = installed_environment(ctx, [t.name for t in targets])
+    project = args.keep or Path(tempfile.mkdtemp(prefix="uktoolchain-check-")) / "hello"
+    outcomes = checker.check(targets, values, project)
+    width = max(len(o.target) for o in outcomes)
+    for outcome in outcomes:
+        mark = {"booted": "ok    ", "linked": "linked", "failed": "FAILED"}[outcome.status]
+        print(f"{mark}  {outcome.target.ljust(width)}  {outcome.detail}")
+    failed = [o.target for o in outcomes if o.status == "failed"]
+    if failed:
+        raise CheckFailedError(f"check failed for {', '.join(failed)}", f"the build is kept in {project}")
+    if args.keep is None:
+        shutil.rmtree(project.parent, ignore_errors=True)
+    print(f"{sum(o.status == 'booted' for o in outcomes)} booted, {sum(o.status == 'linked' for o in outcomes)} "
+          "linked and verified only", file=sys.stderr)
+    return 0

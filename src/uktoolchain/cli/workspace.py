@@ -1,0 +1,30 @@
+"""uktoolchain workspace TARGET... [-o dune-workspace] — dune contexts for unikernel targets."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from uktoolchain.cli.context import Context
+from uktoolchain.errors import home_error_for_path
+from uktoolchain.exporters import workspace
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("workspace", help="write a dune-workspace with one context per target")
+    parser.add_argument("targets", nargs="+", metavar="TARGET")
+    parser.add_argument("-o", "--output", type=Path, default=Path("dune-workspace"),
+                        help="the file to write or merge into (default: ./dune-workspace)")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    ctx = Context.load()
+    targets = ctx.catalogue.resolve(args.targets)
+    try:
+        workspace.write(args.output, targets)
+    except OSError as exc:
+        raise home_error_for_path(args.output, exc) from exc
+    names = " ".join(t.name for t in targets)
+    print(f"wrote {args.output}: contexts {', '.join(t.name for t in targets if t.binding)}", file=sys.stderr)
+    print(f'build with:  eval "$(uktoolchain env {names})" && dune build', file=sys.stderr)
+    return 0

@@ -1,0 +1,110 @@
+"""dune-workspace with one build context per unikernel target.
+
+Each context is named after its target, uses the findlib toolchain of the target's architecture
+(``solo5`` or ``solo5_aarch64``, rendered by ``uktoolchain env``) and links the target's Solo5
+binding (``-cclib "-z solo5-abi=<binding>"``), so one ``dune build`` builds a project for all of
+them. uktoolchain owns only the lines between its markers: rerunning replaces them, the user's own
+contexts and settings stay as they are.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from uktoolchain import atomic
+from uktoolchain.errors import ConfigError
+from uktoolchain.targets import Target
+
+BEGIN = "; BEGIN uktoolchain contexts (rewritten by `uktoolchain workspace`; edit outside this block)"
+END = "; END uktoolchain contexts"
+TOOLCHAINS = {"x86_64": "solo5", "aarch64": "solo5_aarch64"}
+_BLOCK = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END) + r"\n?", re.S)
+
+
+def toolchain_of(target: Target) -> str:
+    return TOOLCHAINS[target.arch]
+
+
+def context_stanza(target: Target, merlin: bool) -> str:
+    fields = [
+        f"  (name {target.name})",
+        f"  (toolchain {toolchain_of(target)})",
+        "  (host default)",
+        *(["  (merlin)"] if merlin else []),
+        "  (disable_dynamically_linked_foreign_archives true)",
+        f'  (env (_ (link_flags (:standard -cclib "-z solo5-abi={target.binding}"))'
+        f" (env-vars (UKTOOLCHAIN_TARGET {target.name}))))",
+    ]
+    return "(context\n (default\n" + "\n".join(fields) + "))\n"
+
+
+def user_context_names(text: str) -> set[str]:
+    """Names of the contexts a workspace declares outside our block ("default" included)."""
+    names = set()
+    for form in read_sexps(_BLOCK.sub("", text)):
+        if not (isinstance(form, list) and form[:1] == ["context"] and len(form) > 1):
+            continue
+        spec = form[1]
+        if spec == "default":
+            names.add("default")
+        elif isinstance(spec, list) and spec:
+            named = [f[1] for f in spec[1:] if isinstance(f, list) and len(f) == 2 and f[0] == "name"]
+            switch = [f[1] for f in spec[1:] if isinstance(f, list) and len(f) == 2 and f[0] == "switch"]
+            names.add(named[0] if named else (switch[0] if spec[0] == "opam" and switch else "default"))
+    return names
+
+
+def read_sexps(text: str) -> list:
+    """Top-level S-expressions of a dune file: lists of atoms (strings unquoted), comments dropped."""
+    tokens = re.findall(r'"(?:[^"\\]|\\.)*"|;[^\n]*|[()]|[^\s()";]+', text)
+    stack: list[list] = [[]]
+    for token in tokens:
+        if token.startswith(";"):
+            continue
+        if token == "(":
+            stack.append([])
+        elif token == ")":
+            if len(stack) == 1:
+                raise ConfigError("the existing dune-workspace has an unbalanced ')'", "fix it, or write elsewhere with -o")
+            done = stack.pop()
+            stack[-1].append(done)
+        else:
+            stack[-1].append(token.strip('"'))
+    if len(stack) != 1:
+        raise ConfigError("the existing dune-workspace has an unclosed '('", "fix it, or write elsewhere with -o")
+    return stack[0]
+
+
+def render(targets: list[Target], existing: str | None) -> str:
+    """The new content of the dune-workspace file (``existing``: its current content, if any)."""
+    unikernels = [t for t in targets if t.binding]
+    if not unikernels:
+        raise ConfigError("a dune-workspace needs at least one unikernel target",
+                          f"for example: uktoolchain workspace spt; got {', '.join(t.name for t in targets)}")
+    taken = user_context_names(existing or "")
+    clashes = sorted(taken & {t.name for t in unikernels})
+    if clashes:
+        raise ConfigError(f"the dune-workspace already has contexts named {', '.join(clashes)}",
+                          "rename or remove them, or write elsewhere with -o")
+    has_merlin = "(merlin)" in _BLOCK.sub("", existing or "")
+    block = [BEGIN]
+    if "default" not in taken:
+        block.append("(context default)")  # (host default) needs it
+    for index, target in enumerate(unikernels):
+        block.append(context_stanza(target, merlin=index == 0 and not has_merlin).rstrip("\n"))
+    block.append(END)
+    text = "\n".join(block) + "\n"
+    if existing is None or not existing.strip():
+        return "(lang dune 3.0)\n\n" + text
+    if _BLOCK.search(existing):
+        return _BLOCK.sub(lambda _: text, existing, count=1)
+    if not re.search(r"^\s*\(lang dune ", existing, re.M):
+        raise ConfigError("the existing dune-workspace has no (lang dune ...) line", "fix it, or write elsewhere with -o")
+    return existing.rstrip("\n") + "\n\n" + text
+
+
+def write(path: Path, targets: list[Target]) -> str:
+    existing = path.read_text() if path.is_file() else None
+    content = render(targets, existing)
+    atomic.write_text(path, content)
+    return content

@@ -1,0 +1,75 @@
+"""Solo5 targets end to end: OCaml cross-compilers for x86_64 and aarch64 from one host, one dune
+build of the bundled hello unikernel for six targets, every image's ABI checked, spt booted.
+
+Opt-in: upstream Solo5/ocaml-solo5 are unreachable here. UKTOOLCHAIN_TEST_SOURCES names a directory
+with solo5-v0.12.1.tar.gz and ocaml-solo5-1.2.0.tar.gz; the host OCaml comes as in
+test_host_toolchain (UKTOOLCHAIN_TEST_OCAML_SOURCE, UKTOOLCHAIN_TEST_MIRROR).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from conftest import shell_with_env
+from uktoolchain import doctor
+
+REPO = Path(__file__).resolve().parents[2]
+HELLO = REPO / "src" / "uktoolchain" / "data" / "hello"
+SOURCES = Path(os.environ.get("UKTOOLCHAIN_TEST_SOURCES", "/nonexistent"))
+OCAML_SOURCE = os.environ.get("UKTOOLCHAIN_TEST_OCAML_SOURCE")
+MIRROR = os.environ.get("UKTOOLCHAIN_TEST_MIRROR")
+TARBALLS = {"solo5": SOURCES / "solo5-v0.12.1.tar.gz", "ocaml-solo5": SOURCES / "ocaml-solo5-1.2.0.tar.gz"}
+missing_tools = [c.name for c in doctor.run_checks(["libseccomp", "aarch64-gcc"]) if not c.ok]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not all(p.is_file() for p in TARBALLS.values()) or not (OCAML_SOURCE and MIRROR),
+                       reason="set UKTOOLCHAIN_TEST_SOURCES (solo5-v0.12.1.tar.gz, ocaml-solo5-1.2.0.tar.gz), "
+                       "UKTOOLCHAIN_TEST_OCAML_SOURCE and UKTOOLCHAIN_TEST_MIRROR"),
+    pytest.mark.skipif(bool(missing_tools), reason=f"host lacks {missing_tools} (see `uktoolchain doctor`)"),
+]
+X86 = ["spt", "hvt", "virtio", "muen", "xen"]
+
+
+def test_solo5_targets_build_link_and_boot(uk, tmp_path):
+    sources = ["--source", f"ocaml={OCAML_SOURCE}"] + [a for c, p in TARBALLS.items() for a in ("--source", f"{c}={p}")]
+    env = {"UKTOOLCHAIN_SOURCE_MIRROR": MIRROR}
+    first = uk("install", "spt", "aarch64-spt", "--plain", *sources, env=env, timeout=3600)
+    assert first.returncode == 0, first.stderr[-4000:]
+    assert "ocaml-solo5[x86_64]: done" in first.stderr and "ocaml-solo5[aarch64]: done" in first.stderr
+
+    # Bindings are chosen at link time: the other x86_64 targets reuse the same cross-compiler.
+    others = uk("install", *X86[1:], "--plain", *sources, env=env, timeout=600)
+    assert others.returncode == 0, others.stderr[-3000:]
+    assert "(nothing to build)" in others.stderr
+
+    project = tmp_path / "hello"
+    shutil.copytree(HELLO, project)
+    uk("workspace", *X86, "aarch64-spt", "-o", str(project / "dune-workspace"), check=True)
+    script = uk("env", *X86, "aarch64-spt", check=True).stdout
+    built = shell_with_env(script, f"cd {project} && dune build 2>&1")
+    assert built.returncode == 0, built.stdout + built.stderr
+
+    for binding in X86:
+        image = project / "_build" / binding / "hello.exe"
+        abi = shell_with_env(script, f"solo5-elftool query-abi {image}")
+        assert json.loads(abi.stdout)["target"] == binding, abi.stdout + abi.stderr
+    header = subprocess.run(["readelf", "-h", "-n", str(project / "_build" / "aarch64-spt" / "hello.exe")],
+                            capture_output=True, text=True).stdout
+    assert "AArch64" in header and ".note.solo5.abi" in header
+
+    values = json.loads(uk("env", "spt", "--json", check=True).stdout)
+    child = pexpect.spawn("solo5-spt", [str(project / "_build" / "spt" / "hello.exe")], env=values,
+                          encoding="utf-8", timeout=60)
+    child.expect("Hello from OCaml on Solo5!")
+    child.expect(r"C stub: 2\.5 \* 4 = 10\r?\n")
+    child.expect("allocated 4096 KiB and collected")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 7, child.before
