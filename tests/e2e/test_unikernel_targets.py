@@ -73,3 +73,15 @@ def test_solo5_targets_build_link_and_boot(uk, tmp_path):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 7, child.before
+
+    # The same proof through `uktoolchain check`: its bundled project, its verdict per target.
+    checked = uk("check", *X86, "aarch64-spt", timeout=1200)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    verdicts = {line.split()[1]: line for line in checked.stdout.splitlines() if len(line.split()) > 2}
+    assert verdicts["spt"].startswith("ok") and "booted" in verdicts["spt"]
+    hvt = verdicts["hvt"]
+    assert hvt.startswith("ok") or "KVM cannot run SSE guests on this host" in hvt or "/dev/kvm" in hvt, hvt
+    virtio = verdicts["virtio"]
+    assert virtio.startswith("ok") or "qemu-system-x86_64 is not installed" in virtio, virtio
+    for name in ("muen", "xen", "aarch64-spt"):
+        assert verdicts[name].startswith("linked") and "not booted" in verdicts[name], verdicts[name]
