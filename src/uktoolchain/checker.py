@@ -38,7 +38,8 @@ def build(project: Path, targets: list[Target], env: dict[str, str]) -> None:
         shutil.rmtree(project)
     shutil.copytree(HELLO, project)
     workspace.write(project / "dune-workspace", targets)
-    result = subprocess.run(["dune", "build", "--root", str(project)], cwd=project, env=env,
+    # --cache=disabled: a proof builds for real, not from dune's shared cache.
+    result = subprocess.run(["dune", "build", "--root", str(project), "--cache=disabled"], cwd=project, env=env,
                             capture_output=True, text=True)
     if result.returncode != 0:
         tail = (result.stdout + result.stderr).strip().splitlines()[-30:]
