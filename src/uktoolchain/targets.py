@@ -76,7 +76,7 @@ class Catalogue:
 
     def build_arch(self, target: Target) -> str | None:
         """The architecture its per-arch components are built for; None for host-only targets."""
-        return target.arch if per_arch_components(self, target) else None
+        return target.arch if self.per_arch.intersection(target.components) else None
 
     def labels_of(self, target: Target) -> list[str]:
         """Package labels of a target's components (its arch) and host components (this machine's)."""
@@ -96,10 +96,6 @@ class Catalogue:
             for component in target.components + target.host_components:
                 seen.setdefault(component, None)
         return list(seen)
-
-
-def per_arch_components(catalogue: Catalogue, target: Target) -> list[str]:
-    return [c for c in target.components if c in catalogue.per_arch]
 
 
 def unknown_target_message(name: str, targets: dict[str, Target]) -> str:

@@ -8,7 +8,6 @@ import sys
 from uktoolchain import __version__
 from uktoolchain.errors import BuildError, UkError
 
-COMMANDS = ("install", "list", "env", "workspace", "check", "doctor", "gc")
 INTERNAL_ERROR_EXIT = 70
 
 

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 from conan.api.conan_api import ConanAPI
-from conan.api.model import RecipeReference
 from conan.errors import ConanException
 
 from uktoolchain.engine.model import BUILD, CACHED, DOWNLOAD, InstalledPackage, Plan, PlannedPackage, package_label
@@ -23,7 +22,6 @@ from uktoolchain.errors import EngineError
 from uktoolchain.home import home_error
 
 _ACTIONS = {"Cache": CACHED, "Download": DOWNLOAD, "Update": DOWNLOAD, "Build": BUILD, "Missing": BUILD}
-CONF_SOURCE_DIRS = "user.uktoolchain:source_dirs"
 
 
 class ConanEngine:
@@ -191,8 +189,3 @@ def _label(node) -> str:
 
 def _relative_to_home(value: str, home: str) -> str:
     return value.replace(home, "{conan_home}")
-
-
-def parse_ref(ref: str) -> tuple[str, str]:
-    parsed = RecipeReference.loads(ref)
-    return str(parsed.name), str(parsed.version)
