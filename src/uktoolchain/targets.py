@@ -99,12 +99,39 @@ class Catalogue:
 
 
 def unknown_target_message(name: str, targets: dict[str, Target]) -> str:
+    binding_problem = _binding_problem(name, targets)
+    if binding_problem:
+        return binding_problem
     close = difflib.get_close_matches(name, list(targets), n=1)
     suggestion = f"did you mean {close[0]}? " if close else ""
     available = [t.name for t in targets.values() if t.available]
     planned = [t.name for t in targets.values() if not t.available]
     message = f"unknown target '{name}'; {suggestion}valid targets: {', '.join(available)}"
     return message + (f" (planned: {', '.join(planned)})" if planned else "")
+
+
+# Solo5 bindings that exist upstream but have no target here.
+_UNSUPPORTED_BINDINGS = {"genode": "Solo5 removed its Genode bindings", "stub": "stub is for build-system probes only"}
+
+
+def _binding_problem(name: str, targets: dict[str, Target]) -> str | None:
+    """For names shaped like a target (``[arch-]binding``) whose binding is the problem: a
+    binding Solo5 has on another architecture, one we do not support, or an unknown one."""
+    prefix, _, binding = name.rpartition("-")
+    arch = prefix or "x86_64"
+    if arch not in {t.arch for t in targets.values() if t.binding}:
+        return None
+    on_arch = ", ".join(sorted(t.name for t in targets.values() if t.arch == arch and t.binding))
+    bindings = sorted({t.binding for t in targets.values() if t.binding})
+    elsewhere = sorted({t.arch for t in targets.values() if t.binding == binding})
+    if elsewhere:
+        return (f"the {binding} binding is not available on {arch} (only on {', '.join(elsewhere)}); "
+                f"{arch} targets: {on_arch}")
+    if binding in _UNSUPPORTED_BINDINGS:
+        return f"the {binding} binding is not supported ({_UNSUPPORTED_BINDINGS[binding]}); {arch} targets: {on_arch}"
+    if prefix and not difflib.get_close_matches(binding, bindings, n=1):
+        return f"unknown Solo5 binding '{binding}' in '{name}'; bindings: {', '.join(bindings)}; {arch} targets: {on_arch}"
+    return None
 
 
 def host_arch() -> str:

@@ -26,3 +26,14 @@ def test_check_needs_installed_unikernel_targets(uk):
 def test_env_of_several_targets_names_every_missing_install(uk):
     result = uk("env", "spt", "aarch64-spt")
     assert result.returncode == 6 and "uktoolchain install spt aarch64-spt" in result.stderr
+
+
+def test_a_cross_target_without_its_cross_gcc_is_refused_before_planning(uk, tmp_path):
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    result = uk("install", "aarch64-spt", env={"PATH": str(empty)})
+    assert result.returncode == 6, result.stderr
+    line = result.stderr.strip()
+    assert "aarch64-spt cannot be built or used on this host: aarch64-linux-gnu-gcc not found" in line
+    assert "apt-get install -y gcc-aarch64-linux-gnu" in line or "dnf install" in line
+    assert "\n" not in line

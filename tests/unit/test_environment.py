@@ -10,6 +10,9 @@ import pytest
 from uktoolchain.engine.model import InstalledPackage
 from uktoolchain.exporters import environment
 from uktoolchain.home import Home
+from uktoolchain.targets import Catalogue
+
+REPO = Path(__file__).resolve().parents[2]
 
 CONAN_HOME = Path("/opt/uk home/conan")  # a space, to check quoting
 
@@ -150,3 +153,50 @@ def test_cross_compilers_get_a_findlib_toolchain_rendered_with_this_homes_paths(
     assert f'stdlib(solo5_aarch64) = "{sysroot}/lib/ocaml"' in text
     assert f'destdir(solo5_aarch64) = "{home.site}/aarch64-spt/solo5_aarch64"' in text
     assert "{conan_home}" not in text and f"{home.conan}/p/alpha" not in text  # no host libraries
+
+
+def _solo5_package(tmp_path, arch, sysroot_name):
+    """An ocaml-solo5 package folder as the recipe lays it out: tools in bin/, sysroot below lib/."""
+    folder = tmp_path / "home" / "conan" / "p" / f"os5{arch}"
+    (folder / "bin").mkdir(parents=True)
+    for tool in ("cc", "ar", "ranlib"):
+        (folder / "bin" / f"{arch}-solo5-ocaml-{tool}").write_text("#!/bin/sh\n")
+    return InstalledPackage(
+        label=f"ocaml-solo5[{arch}]", name="ocaml-solo5", ref="ocaml-solo5/1.2.0#r", package_id=arch,
+        folder=f"p/os5{arch}", env=(("PATH", f"{{conan_home}}/p/os5{arch}/bin:${{PATH}}"),),
+        facts=(("findlib_toolchain", "solo5" if arch == "x86_64" else "solo5_aarch64"),
+               ("ocaml_solo5_sysroot", f"{{conan_home}}/p/os5{arch}/lib/{sysroot_name}")),
+    )
+
+
+def test_one_unikernel_target_gets_c_variables_and_a_cmake_toolchain_file(tmp_path):
+    home = Home(tmp_path / "home")
+    catalogue = Catalogue.load(REPO / "recipes" / "targets.toml")
+    os5 = _solo5_package(tmp_path, "x86_64", "ocaml-solo5")
+    values = environment.target_environment(home, "virtio", [ALPHA, os5], catalogue.resolve(["virtio"]))
+    bindir = home.conan / "p" / "os5x86_64" / "bin"
+    assert values["CC"] == f"{bindir}/x86_64-solo5-ocaml-cc"
+    assert values["AR"] == f"{bindir}/x86_64-solo5-ocaml-ar" and values["RANLIB"] == f"{bindir}/x86_64-solo5-ocaml-ranlib"
+    assert values["CFLAGS"] == f"-I{home.conan}/p/os5x86_64/lib/ocaml-solo5/include"
+    assert values["LDFLAGS"] == "-z solo5-abi=virtio"
+    cmake = Path(values["CMAKE_TOOLCHAIN_FILE"])
+    assert cmake == home.rendered / "cmake" / "virtio.cmake" and values["UKTOOLCHAIN_CMAKE_DIR"] == str(cmake.parent)
+    text = cmake.read_text()
+    assert f'set(CMAKE_C_COMPILER "{bindir}/x86_64-solo5-ocaml-cc")' in text
+    assert "set(CMAKE_SYSTEM_NAME Generic)" in text and "set(CMAKE_SYSTEM_PROCESSOR x86_64)" in text
+    assert 'set(CMAKE_EXE_LINKER_FLAGS_INIT "-z solo5-abi=virtio")' in text
+    assert "set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)" in text
+
+
+def test_several_unikernel_targets_get_one_cmake_file_each_and_no_single_cc(tmp_path):
+    home = Home(tmp_path / "home")
+    catalogue = Catalogue.load(REPO / "recipes" / "targets.toml")
+    packages = [ALPHA, _solo5_package(tmp_path, "x86_64", "ocaml-solo5"),
+                _solo5_package(tmp_path, "aarch64", "ocaml-solo5-cross-aarch64")]
+    values = environment.target_environment(home, "spt+aarch64-spt", packages, catalogue.resolve(["spt", "aarch64-spt"]))
+    assert "CC" not in values and "CMAKE_TOOLCHAIN_FILE" not in values
+    directory = Path(values["UKTOOLCHAIN_CMAKE_DIR"])
+    assert sorted(p.name for p in directory.iterdir()) == ["aarch64-spt.cmake", "spt.cmake"]
+    aarch64 = (directory / "aarch64-spt.cmake").read_text()
+    assert "aarch64-solo5-ocaml-cc" in aarch64 and "CMAKE_SYSTEM_PROCESSOR aarch64" in aarch64
+    assert "-z solo5-abi=spt" in aarch64

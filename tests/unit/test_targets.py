@@ -163,3 +163,23 @@ def test_merged_plans_share_packages_and_refuse_two_binaries_under_one_label():
                            action=BUILD, deps=(), options=(), lockfile="x.lock")
     with pytest.raises(ValueError):
         host.merged(Plan({"ocaml": other}))
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("aarch64-virtio", "the virtio binding is not available on aarch64 (only on x86_64); aarch64 targets: "),
+    ("aarch64-muen", "the muen binding is not available on aarch64"),
+    ("genode", "the genode binding is not supported (Solo5 removed its Genode bindings)"),
+    ("aarch64-genode", "the genode binding is not supported"),
+    ("aarch64-bogus", "unknown Solo5 binding 'bogus' in 'aarch64-bogus'; bindings: hvt, muen, rpi4, spt, virtio, xen"),
+])
+def test_a_binding_that_does_not_exist_for_an_architecture_is_named(real, name, expected):
+    with pytest.raises(UnknownTargetError) as caught:
+        real.resolve([name])
+    assert expected in caught.value.message
+    assert caught.value.exit_code == 2 and "did you mean" not in caught.value.message
+
+
+def test_a_typo_of_a_binding_still_gets_did_you_mean(real):
+    with pytest.raises(UnknownTargetError) as caught:
+        real.resolve(["aarch64-sptt"])
+    assert "did you mean aarch64-spt?" in caught.value.message

@@ -30,7 +30,8 @@ def installed_environment(ctx: Context, names: list[str]) -> dict[str, str]:
                                     f"run: uktoolchain install {' '.join(t.name for t in targets)}")
         for package in stamps.installed_packages(stamp):
             packages.setdefault(package.label, package)
-    return environment.target_environment(ctx.home, "+".join(t.name for t in targets), list(packages.values()))
+    return environment.target_environment(ctx.home, "+".join(t.name for t in targets), list(packages.values()),
+                                          unikernels=[t for t in targets if t.binding])
 
 
 def run(args) -> int:

@@ -37,6 +37,9 @@ def run(args) -> int:
 
     from uktoolchain.console import make_view
     from uktoolchain.engine.installer import InstallOptions, Installer
+    from uktoolchain.preflight import require_buildable
+
+    require_buildable(targets)
 
     plain = args.plain or bool(os.environ.get("CI"))
     report = Installer(ctx.home, ctx.index, ctx.catalogue, ctx.config, say).install(

@@ -16,7 +16,9 @@ from pathlib import Path
 
 from uktoolchain import atomic
 from uktoolchain.engine.model import InstalledPackage
+from uktoolchain.exporters import cross_c
 from uktoolchain.home import Home, home_error
+from uktoolchain.targets import Target
 
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -31,8 +33,10 @@ def compose(packages: list[InstalledPackage], conan_home: Path) -> dict[str, str
     return values
 
 
-def target_environment(home: Home, target: str, packages: list[InstalledPackage]) -> dict[str, str]:
-    """Variables for ``target`` (a target name, or several joined by '+').
+def target_environment(home: Home, target: str, packages: list[InstalledPackage],
+                       unikernels: list[Target] = ()) -> dict[str, str]:
+    """Variables for ``target`` (a target name, or several joined by '+'); ``unikernels`` are
+    the unikernel targets among them, which get C toolchain variables (see c_environment).
 
     OCAMLPATH is not exported: ocamlfind puts it in front of every toolchain's path, so a
     cross build would pick up host libraries. Its directories go into the rendered findlib.conf.
@@ -49,6 +53,34 @@ def target_environment(home: Home, target: str, packages: list[InstalledPackage]
             raise home_error(home.root, exc) from exc
         values["CAML_LD_LIBRARY_PATH"] = f"{site}/stublibs:" + values.get("CAML_LD_LIBRARY_PATH", "${CAML_LD_LIBRARY_PATH}")
     values["UKTOOLCHAIN_TARGET"] = target
+    if unikernels:
+        try:
+            values.update(c_environment(home, list(unikernels), packages))
+        except OSError as exc:
+            raise home_error(home.root, exc) from exc
+    return values
+
+
+def c_environment(home: Home, unikernels: list[Target], packages: list[InstalledPackage]) -> dict[str, str]:
+    """CMake toolchain files for every unikernel target (UKTOOLCHAIN_CMAKE_DIR/<target>.cmake)
+    and, for a single target, CC/AR/.../CFLAGS/LDFLAGS and CMAKE_TOOLCHAIN_FILE (CMake >= 3.21
+    reads it from the environment). Several targets have no single CC: use their files, or the
+    dune contexts of `uktoolchain workspace`, which set each context's own."""
+    toolchains = cross_c.c_toolchains(packages, home.conan)
+    directory = home.rendered / "cmake"
+    values: dict[str, str] = {}
+    files = {}
+    for target in unikernels:
+        toolchain = toolchains.get(target.arch)
+        if toolchain is not None:
+            files[target.name] = cross_c.render_cmake_toolchain(directory, target.name, toolchain, target.binding)
+    if not files:
+        return values
+    values["UKTOOLCHAIN_CMAKE_DIR"] = str(directory)
+    if len(unikernels) == 1 and unikernels[0].name in files:
+        only = unikernels[0]
+        values.update(cross_c.c_variables(toolchains[only.arch], only.binding))
+        values["CMAKE_TOOLCHAIN_FILE"] = str(files[only.name])
     return values
 
 

@@ -32,10 +32,21 @@ def context_stanza(target: Target, merlin: bool) -> str:
         "  (host default)",
         *(["  (merlin)"] if merlin else []),
         "  (disable_dynamically_linked_foreign_archives true)",
-        f'  (env (_ (link_flags (:standard -cclib "-z solo5-abi={target.binding}"))'
-        f" (env-vars (UKTOOLCHAIN_TARGET {target.name}))))",
+        f'  (env (_ (link_flags (:standard -cclib "-z solo5-abi={target.binding}"))',
+        f"   (env-vars {context_env_vars(target)})))",
     ]
     return "(context\n (default\n" + "\n".join(fields) + "))\n"
+
+
+def context_env_vars(target: Target) -> str:
+    """Variables for the actions of a target's context: rules that run make or CMake get the
+    target's C tools. Bare names (found on PATH after `uktoolchain env`), so the file holds no
+    path of this machine; UKTOOLCHAIN_TARGET names the CMake toolchain file
+    ($UKTOOLCHAIN_CMAKE_DIR/<target>.cmake)."""
+    prefix = f"{target.arch}-solo5-ocaml-"
+    pairs = [("UKTOOLCHAIN_TARGET", target.name), ("CC", f"{prefix}cc"), ("AR", f"{prefix}ar"),
+             ("RANLIB", f"{prefix}ranlib"), ("LDFLAGS", f'"-z solo5-abi={target.binding}"')]
+    return " ".join(f"({name} {value})" for name, value in pairs)
 
 
 def user_context_names(text: str) -> set[str]:

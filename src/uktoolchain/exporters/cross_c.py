@@ -1,0 +1,85 @@
+"""What build systems other than dune need to compile C for a unikernel target.
+
+ocaml-solo5 installs ``<arch>-solo5-ocaml-{cc,ar,ranlib,...}``: its cc wraps Solo5's
+``<arch>-solo5-none-static-cc`` (freestanding flags, the Solo5 headers) and adds nolibc and
+openlibm (headers when compiling, libraries when linking). Exposing those tools as CC/AR/... and
+as a CMake toolchain file lets make, autotools and CMake projects build static libraries that
+link into a unikernel. Paths are this machine's, rendered at use time like findlib's files.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from uktoolchain import atomic
+from uktoolchain.engine.model import InstalledPackage
+
+# Variable -> the ocaml-solo5 tool it names.
+_TOOLS = {"CC": "cc", "AR": "ar", "RANLIB": "ranlib", "LD": "ld", "NM": "nm",
+          "OBJCOPY": "objcopy", "OBJDUMP": "objdump", "STRIP": "strip", "READELF": "readelf"}
+_CMAKE_PROCESSOR = {"x86_64": "x86_64", "aarch64": "aarch64"}
+
+
+@dataclass(frozen=True)
+class CToolchain:
+    arch: str
+    bindir: Path  # <arch>-solo5-ocaml-* tools
+    sysroot: Path  # include/ (nolibc, openlibm) and lib/
+
+    def tool(self, name: str) -> Path:
+        return self.bindir / f"{self.arch}-solo5-ocaml-{name}"
+
+
+def c_toolchains(packages: list[InstalledPackage], conan_home: Path) -> dict[str, CToolchain]:
+    """Architecture -> C toolchain, for every ocaml-solo5 package among ``packages``."""
+    found = {}
+    for package in packages:
+        facts = dict(package.facts)
+        if "ocaml_solo5_sysroot" not in facts:
+            continue
+        sysroot = Path(facts["ocaml_solo5_sysroot"].replace("{conan_home}", str(conan_home)))
+        bindir = sysroot.parent.parent / "bin"  # <package>/lib/<sysroot name> -> <package>/bin
+        for cc in sorted(bindir.glob("*-solo5-ocaml-cc")):
+            arch = cc.name[: -len("-solo5-ocaml-cc")]
+            found[arch] = CToolchain(arch, bindir, sysroot)
+    return found
+
+
+def c_variables(toolchain: CToolchain, binding: str) -> dict[str, str]:
+    """CC, AR, ... CFLAGS, LDFLAGS for one target (the binding is a link-time choice)."""
+    values = {name: str(toolchain.tool(tool)) for name, tool in _TOOLS.items()}
+    # The cc wrapper adds these itself; tools that take include paths from CFLAGS (bindgen,
+    # Rust's cc crate with another compiler) need them spelled out.
+    values["CFLAGS"] = f"-I{toolchain.sysroot}/include"
+    values["LDFLAGS"] = f"-z solo5-abi={binding}"
+    return values
+
+
+def cmake_toolchain_text(toolchain: CToolchain, binding: str) -> str:
+    lines = [
+        "# CMake toolchain file rendered by uktoolchain for this machine's paths; rewritten on every use.",
+        "# Static libraries only: a unikernel is linked by the OCaml compiler (dune), not by CMake.",
+        "set(CMAKE_SYSTEM_NAME Generic)",
+        f"set(CMAKE_SYSTEM_PROCESSOR {_CMAKE_PROCESSOR.get(toolchain.arch, toolchain.arch)})",
+        f'set(CMAKE_C_COMPILER "{toolchain.tool("cc")}")',
+        f'set(CMAKE_AR "{toolchain.tool("ar")}" CACHE FILEPATH "")',
+        f'set(CMAKE_RANLIB "{toolchain.tool("ranlib")}" CACHE FILEPATH "")',
+        f'set(CMAKE_OBJCOPY "{toolchain.tool("objcopy")}" CACHE FILEPATH "")',
+        f'set(CMAKE_STRIP "{toolchain.tool("strip")}" CACHE FILEPATH "")',
+        # CMake's compiler checks would otherwise link a test program (the stub binding).
+        "set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)",
+        f'set(CMAKE_EXE_LINKER_FLAGS_INIT "-z solo5-abi={binding}")',
+        f'set(CMAKE_FIND_ROOT_PATH "{toolchain.sysroot}")',
+        "set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)",
+        "set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)",
+        "set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)",
+        "set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_cmake_toolchain(directory: Path, target: str, toolchain: CToolchain, binding: str) -> Path:
+    """``<directory>/<target>.cmake``; unchanged files are not rewritten (CMake reconfigures on mtime)."""
+    path = directory / f"{target}.cmake"
+    atomic.write_text_if_changed(path, cmake_toolchain_text(toolchain, binding))
+    return path
