@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(gcc make patch pkg-config git binutils libseccomp-dev gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu)
+apt_packages=(gcc make patch pkg-config git binutils cmake libseccomp-dev gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

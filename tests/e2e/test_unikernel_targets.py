@@ -37,7 +37,7 @@ pytestmark = [
 X86 = ["spt", "hvt", "virtio", "muen", "xen"]
 
 
-def test_solo5_targets_build_link_and_boot(uk, tmp_path):
+def test_solo5_targets_build_link_and_boot(uk, tmp_path, isolated_home, monkeypatch):
     sources = ["--source", f"ocaml={OCAML_SOURCE}"] + [a for c, p in TARBALLS.items() for a in ("--source", f"{c}={p}")]
     env = {"UKTOOLCHAIN_SOURCE_MIRROR": MIRROR}
     first = uk("install", "spt", "aarch64-spt", "--plain", *sources, env=env, timeout=3600)
@@ -69,6 +69,8 @@ def test_solo5_targets_build_link_and_boot(uk, tmp_path):
                           encoding="utf-8", timeout=60)
     child.expect("Hello from OCaml on Solo5!")
     child.expect(r"C stub: 2\.5 \* 4 = 10\r?\n")
+    child.expect(r"CMake C library: norm\(3, 4\) = 5\s")
+    child.expect(r'CMake C library: adler32 "uktoolchain" = 1c4f04a2 \(matches OCaml\)')
     child.expect("allocated 4096 KiB and collected")
     child.expect(pexpect.EOF)
     child.close()
@@ -85,3 +87,13 @@ def test_solo5_targets_build_link_and_boot(uk, tmp_path):
     assert virtio.startswith("ok") or "qemu-system-x86_64 is not installed" in virtio, virtio
     for name in ("muen", "xen", "aarch64-spt"):
         assert verdicts[name].startswith("linked") and "not booted" in verdicts[name], verdicts[name]
+
+    # A toolchain moved to another home path keeps working: nothing rebuilt, check passes again.
+    moved = tmp_path / "moved-home"
+    shutil.move(isolated_home, moved)
+    monkeypatch.setenv("UKTOOLCHAIN_HOME", str(moved))
+    again = uk("install", "spt", "aarch64-spt", "--plain", *sources, env=env, timeout=600)
+    assert again.returncode == 0 and "up to date" in again.stderr, again.stderr[-3000:]
+    rechecked = uk("check", "spt", "aarch64-spt", timeout=1200)
+    assert rechecked.returncode == 0, rechecked.stdout + rechecked.stderr
+    assert str(isolated_home) not in uk("env", "spt", check=True).stdout
