@@ -28,8 +28,10 @@ EXPECTED = [
     r"C stub: 2\.5 \* 4 = 10",
     r"CMake C library: norm\(3, 4\) = 5\s",
     r'CMake C library: adler32 "uktoolchain" = 1c4f04a2 \(matches OCaml\)',
+    r"slept 100 ms: (\d+\.\d) ms by the monotonic clock",
     "allocated 4096 KiB and collected",
 ]
+SLEEP_RANGE = (100.0, 1000.0)  # ms: a sleep shorter than asked, or 10 times longer, is a fault
 EXIT_STATUS = 7  # hello.ml ends with `exit 7`: the tender must pass it through
 KVM_SSE_FAILURE = "KVM: internal error"
 BOOT_TIMEOUT = 120
@@ -104,10 +106,18 @@ def boot(command: list[str], env: dict[str, str]) -> tuple[bool, str]:
     child = pexpect.spawn(command[0], command[1:], env=env, encoding="utf-8", timeout=BOOT_TIMEOUT,
                           codec_errors="replace")
     transcript = []
+    sleeps: list[float] = []
     try:
         for pattern in EXPECTED:
             index = child.expect([pattern, KVM_SSE_FAILURE, pexpect.EOF])
             transcript.append(child.before + (child.after if isinstance(child.after, str) else ""))
+            if index == 0 and "slept" in pattern:
+                measured = float(child.match.group(1))
+                if not SLEEP_RANGE[0] <= measured < SLEEP_RANGE[1]:
+                    child.terminate(force=True)
+                    return False, _console("".join(transcript), None, None) + (
+                        f" (a 100 ms sleep measured {measured} ms)")
+                sleeps.append(measured)
             if index != 0:
                 child.expect(pexpect.EOF)
                 transcript.append(child.before)
@@ -133,12 +143,14 @@ def boot(command: list[str], env: dict[str, str]) -> tuple[bool, str]:
         if f"solo5_exit({EXIT_STATUS}) called" not in output:
             return False, _console(output, child.exitstatus, child.signalstatus) + f" (no solo5_exit({EXIT_STATUS}))"
         status = f"solo5_exit({EXIT_STATUS}) on the console"
-    return True, f"booted: greeting, C stub and CMake library results and GC run seen; {status}"
+    return True, (f"booted: greeting, C stub and CMake library results, 100 ms sleep ({sleeps[0]} ms), "
+                  f"GC run seen; {status}")
 
 
 def _console(output: str, status, signal) -> str:
     lines = output.strip().splitlines()[-20:]
-    ended = f"exit status {status}" if status is not None else f"signal {signal}"
+    ended = (f"exit status {status}" if status is not None else f"signal {signal}" if signal is not None
+             else "stopped by check")
     return "unikernel misbehaved (" + ended + "); console:\n    " + "\n    ".join(lines)
 
 

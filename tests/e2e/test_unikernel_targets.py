@@ -71,6 +71,7 @@ def test_solo5_targets_build_link_and_boot(uk, tmp_path, isolated_home, monkeypa
     child.expect(r"C stub: 2\.5 \* 4 = 10\r?\n")
     child.expect(r"CMake C library: norm\(3, 4\) = 5\s")
     child.expect(r'CMake C library: adler32 "uktoolchain" = 1c4f04a2 \(matches OCaml\)')
+    child.expect(r"slept 100 ms: \d+\.\d ms by the monotonic clock")
     child.expect("allocated 4096 KiB and collected")
     child.expect(pexpect.EOF)
     child.close()
