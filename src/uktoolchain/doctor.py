@@ -187,6 +187,7 @@ _SPECS: dict[str, tuple[str, str]] = {
     "cc": ("C compiler", "all targets"),
     "make": ("make", "all targets"),
     "patch": ("patch", "all targets"),
+    "cmake": ("cmake", "C libraries built by CMake; check"),
     "pkg-config": ("pkg-config", "all targets (Solo5 configure)"),
     "libseccomp": ("libseccomp (Solo5 spt)", "spt"),
     "aarch64-gcc": ("aarch64 cross gcc", "aarch64-*"),
@@ -259,6 +260,10 @@ def _check_make() -> Check:
 
 def _check_patch() -> Check:
     return _tool_check("patch", ["patch"], {"debian": _apt("patch"), "fedora": _dnf("patch"), "macos": _XCODE})
+
+
+def _check_cmake() -> Check:
+    return _tool_check("cmake", ["cmake"], {"debian": _apt("cmake"), "fedora": _dnf("cmake"), "macos": "brew install cmake"})
 
 
 def _check_pkg_config() -> Check:
@@ -458,6 +463,7 @@ _CHECKS: dict[str, Callable[[], Check]] = {
     "cc": _check_cc,
     "make": _check_make,
     "patch": _check_patch,
+    "cmake": _check_cmake,
     "pkg-config": _check_pkg_config,
     "libseccomp": _check_libseccomp,
     "aarch64-gcc": _check_aarch64_gcc,

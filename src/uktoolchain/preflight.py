@@ -31,3 +31,11 @@ def require_buildable(targets: list[Target]) -> None:
             raise EnvironmentProblem(
                 f"{names} cannot be built or used on this host: {result.detail}",
                 f"install the {result.name}: {result.hint(doctor.host_platform())}")
+
+
+def require_tools(keys: list[str], purpose: str) -> None:
+    """The doctor checks ``keys`` must pass for ``purpose``; else one line with the install command."""
+    for result in doctor.run_checks(keys):
+        if not result.ok:
+            raise EnvironmentProblem(f"{purpose} needs {result.name}: {result.detail}",
+                                     f"install it: {result.hint(doctor.host_platform())}")

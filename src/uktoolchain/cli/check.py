@@ -10,7 +10,7 @@ from uktoolchain import checker
 from uktoolchain.cli.context import Context
 from uktoolchain.cli.env import installed_environment
 from uktoolchain.errors import CheckFailedError, ConfigError
-from uktoolchain.preflight import require_buildable
+from uktoolchain.preflight import require_buildable, require_tools
 
 
 def register(sub) -> None:
@@ -28,6 +28,7 @@ def run(args) -> int:
         raise ConfigError(f"check builds unikernels; {', '.join(hosts)} is not a unikernel target",
                           "give Solo5 targets, e.g. uktoolchain check spt hvt")
     require_buildable(targets)
+    require_tools(["cmake"], "check (the hello unikernel links a CMake-built C library)")
     values = installed_environment(ctx, [t.name for t in targets])
     project = args.keep or Path(tempfile.mkdtemp(prefix="uktoolchain-check-")) / "hello"
     outcomes = checker.check(targets, values, project)
