@@ -51,9 +51,19 @@ class RecipeIndex:
     def recipe_dir(self, component: str) -> Path:
         return self.recipes / component
 
+    def exported_dirs(self, component: str) -> list[str]:
+        """Repository directories a recipe exports besides itself (its exports.txt)."""
+        listing = self.recipe_dir(component) / "exports.txt"
+        if not listing.is_file():
+            return []
+        lines = (line.strip() for line in listing.read_text().splitlines())
+        return [line for line in lines if line and not line.startswith("#")]
+
     def inputs_of(self, component: str) -> list[Path]:
         """Every file that shapes a component's recipe revision (for the no-op fingerprint)."""
         files = sorted(p for p in self.recipe_dir(component).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        for directory in self.exported_dirs(component):
+            files += sorted(p for p in (self.root / directory).rglob("*") if p.is_file())
         patch_dir = self.patches / component
         if patch_dir.is_dir():
             files += sorted(p for p in patch_dir.iterdir() if p.is_file())

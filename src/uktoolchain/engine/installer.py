@@ -158,7 +158,10 @@ class Installer:
 
         wanted = []
         for component in components:
-            entry = yaml.safe_load((recipe_dirs[component] / "conandata.yml").read_text())["sources"]
+            data_file = recipe_dirs[component] / "conandata.yml"
+            if not data_file.is_file():
+                continue  # our own code, exported with the recipe (e.g. solo5-rpi4)
+            entry = yaml.safe_load(data_file.read_text())["sources"]
             entry = entry[self.catalogue.versions[component]]
             if not self.store.has(Checksum.of_entry(entry).digest):
                 wanted.append((component, entry))
