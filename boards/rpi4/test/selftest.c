@@ -103,8 +103,10 @@ static int memory_accesses(void)
     return ok;
 }
 
-static __thread uint64_t tls_initialised __attribute__((tls_model("local-exec"))) = 0x5eed;
-static __thread uint64_t tls_zeroed __attribute__((tls_model("local-exec")));
+/* External linkage: the compiler must read these through the thread pointer, not fold them. */
+extern __thread uint64_t selftest_tls_initialised, selftest_tls_zeroed;
+__thread uint64_t selftest_tls_initialised __attribute__((tls_model("local-exec"))) = 0x5eed;
+__thread uint64_t selftest_tls_zeroed __attribute__((tls_model("local-exec")));
 
 /* The TLS block the way nolibc sets one up, carved from the heap. */
 static int thread_local_storage(uintptr_t heap)
@@ -116,9 +118,9 @@ static int thread_local_storage(uintptr_t heap)
         return 0;
     if (solo5_set_tls_base(solo5_tls_tp_offset(block)) != SOLO5_R_OK)
         return 0;
-    int ok = tls_initialised == 0x5eed && tls_zeroed == 0;
-    tls_zeroed = 9;
-    return ok && tls_zeroed == 9;
+    int ok = selftest_tls_initialised == 0x5eed && selftest_tls_zeroed == 0;
+    selftest_tls_zeroed = 9;
+    return ok && selftest_tls_zeroed == 9;
 }
 
 /* Touch the first 16 MiB of the heap page by page, and its very last word. */
