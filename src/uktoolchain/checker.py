@@ -82,6 +82,8 @@ def verify_abi(image: Path, target: Target, env: dict[str, str]) -> str | None:
 
 def boot_command(image: Path, target: Target) -> tuple[list[str] | None, str]:
     """The command that boots ``image`` here, or None and why not."""
+    if target.board == "rpi4":
+        return rpi4_boot_command(image)
     if target.arch != "x86_64":
         return None, f"{target.arch} images cannot run on this host"
     if target.binding == "spt":
@@ -97,6 +99,31 @@ def boot_command(image: Path, target: Target) -> tuple[list[str] | None, str]:
         return [qemu, "-nographic", "-no-reboot", "-m", "128", "-cpu", "Westmere", "-display", "none",
                 "-serial", "stdio", "-monitor", "none", "-kernel", str(image)], ""
     return None, f"no {target.binding} runtime on this host"
+
+
+def rpi4_boot_command(image: Path) -> tuple[list[str] | None, str]:
+    """QEMU's raspi4b loads kernel8.img (the raw image the Pi firmware loads) at 0x80000 and
+    enters it at EL2, as the firmware does. Semihosting, which the binding uses only when the
+    command line asks for it, hands the guest's exit status to QEMU."""
+    from uktoolchain import doctor
+
+    qemu = doctor.run_checks(["qemu-raspi4b"])[0]
+    if not qemu.ok:
+        return None, f"{qemu.detail}; install: {qemu.hint(doctor.host_platform())}"
+    kernel = image.with_name("kernel8.img")
+    objcopy = shutil.which("aarch64-solo5-none-static-objcopy") or shutil.which("aarch64-linux-gnu-objcopy")
+    if objcopy is None:
+        return None, "no aarch64 objcopy to make kernel8.img (install binutils-aarch64-linux-gnu)"
+    made = subprocess.run([objcopy, "-O", "binary", str(image), str(kernel)], capture_output=True, text=True)
+    if made.returncode != 0:
+        return None, f"objcopy failed: {made.stderr.strip()}"
+    return ["qemu-system-aarch64", "-M", "raspi4b", "-kernel", str(kernel), "-append", "--solo5:semihosting",
+            "-semihosting-config", "enable=on,target=native", "-nographic", "-no-reboot", "-display", "none",
+            "-serial", "stdio", "-monitor", "none"], ""
+
+
+# Runners that hand the guest's exit status over as their own.
+STATUS_PASSING = ("solo5-spt", "solo5-hvt", "qemu-system-aarch64")
 
 
 def boot(command: list[str], env: dict[str, str]) -> tuple[bool, str]:
@@ -133,9 +160,9 @@ def boot(command: list[str], env: dict[str, str]) -> tuple[bool, str]:
         return False, _console("".join(transcript) + (child.before or ""), None, None) + f" (no output for {BOOT_TIMEOUT} s)"
     child.close()
     output = "".join(transcript)
-    # Tenders pass the guest's status on; QEMU ends with its own (0 on guest exit with
-    # -no-reboot), and the virtio binding prints the guest's on the console instead.
-    if command[0].endswith(("solo5-spt", "solo5-hvt")):
+    # Tenders and semihosting pass the guest's status on; QEMU x86 ends with its own (0 on guest
+    # exit with -no-reboot), and the virtio binding prints the guest's on the console instead.
+    if command[0].endswith(STATUS_PASSING):
         if child.exitstatus != EXIT_STATUS:
             return False, _console(output, child.exitstatus, child.signalstatus)
         status = f"exit status {child.exitstatus}"

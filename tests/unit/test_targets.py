@@ -13,8 +13,7 @@ from uktoolchain.targets import Catalogue
 
 REAL_CATALOGUE = synthetic.REPO / "recipes" / "targets.toml"
 SOLO5 = ("hvt", "spt", "virtio", "muen", "xen", "aarch64-hvt", "aarch64-spt")
-PLANNED = ("aarch64-rpi4",)
-UNIKERNELS = SOLO5 + PLANNED
+UNIKERNELS = SOLO5 + ("aarch64-rpi4",)
 
 
 @pytest.fixture(scope="module")
@@ -42,16 +41,30 @@ def test_unix_is_available_with_the_host_tools(real):
         assert (synthetic.REPO / "recipes" / component / "conanfile.py").is_file(), component
 
 
-@pytest.mark.parametrize("name", PLANNED)
-def test_unikernel_targets_are_listed_but_not_available(real, name):
-    target = real.targets[name]
-    assert not target.available
-    assert target.description
+def test_rpi4_shares_the_aarch64_cross_compiler_and_adds_its_binding(real):
+    rpi4 = real.resolve(["aarch64-rpi4"])[0]
+    labels = real.labels_of(rpi4)
+    assert set(real.labels_of(real.targets["aarch64-spt"])) < set(labels)  # same cross-compiler build
+    assert "solo5-rpi4" in labels and rpi4.binding == "rpi4"
+
+
+def test_a_planned_target_is_listed_but_refused(tmp_path):
+    catalogue = Catalogue.load(write_catalogue(tmp_path, """
+[components]
+a = "1"
+[targets.now]
+components = ["a"]
+[targets.later]
+description = "not yet"
+components = ["a"]
+available = false
+"""))
+    assert not catalogue.targets["later"].available
     with pytest.raises(TargetNotAvailableError) as caught:
-        real.resolve([name])
+        catalogue.resolve(["later"])
     assert "not yet available" in caught.value.message
     assert caught.value.exit_code == 2
-    assert "unix" in caught.value.hint
+    assert "now" in caught.value.hint
 
 
 def test_unikernel_targets_describe_their_platform(real):
