@@ -60,8 +60,11 @@ class Solo5Rpi4(ConanFile):
         cross = self._cross_prefix
         solo5 = self.dependencies["solo5"].package_folder
         makefile = os.path.join(self.source_folder, "boards", "rpi4", "Makefile")
+        # Keep the Solo5 package's folder (its headers) out of the binding's debug info.
+        cflags = f"-O2 -g -ffile-prefix-map={solo5}={self.uk_fake_prefix_of('solo5')}"
         self.run(f'make -f "{makefile}" -j{build_jobs(self)} O=rpi4 CC={cross}gcc LD={cross}ld '
-                 f'OBJCOPY={cross}objcopy "SOLO5_INCLUDE={solo5}/include/solo5"', cwd=self.build_folder)
+                 f'OBJCOPY={cross}objcopy "SOLO5_INCLUDE={solo5}/include/solo5" "CFLAGS={cflags}"',
+                 cwd=self.build_folder)
 
     def package(self):
         solo5 = self.dependencies["solo5"].package_folder
