@@ -29,13 +29,13 @@ static void layout(struct rpi4_boot *b)
     b->stack_top = align_down(top, PAGE_SIZE);
     b->stack_bottom = b->stack_top - APP_STACK_SIZE;
     b->guard_page = b->stack_bottom - PAGE_SIZE;
-    b->heap_start = align_up((uintptr_t)__rpi4_image_end, PAGE_SIZE);
+    b->heap_start = align_up((uintptr_t)_end, PAGE_SIZE);
     b->heap_end = b->guard_page;
-    if (b->mem_base > (uintptr_t)__rpi4_image_start || b->heap_end <= b->heap_start)
+    if (b->mem_base > (uintptr_t)_stext || b->heap_end <= b->heap_start)
         rpi4_fatal("rpi4: ARM memory 0x%lx-0x%lx cannot hold the image (0x%lx-0x%lx) and a "
                    "%u KiB stack\n",
-                   b->mem_base, top, (uint64_t)(uintptr_t)__rpi4_image_start,
-                   (uint64_t)(uintptr_t)__rpi4_image_end, APP_STACK_SIZE / 1024);
+                   b->mem_base, top, (uint64_t)(uintptr_t)_stext,
+                   (uint64_t)(uintptr_t)_end, APP_STACK_SIZE / 1024);
 }
 
 uintptr_t rpi4_early(unsigned entry_el, uint64_t dtb)

@@ -97,7 +97,7 @@ void mmu_setup(void)
     map(b->stack_bottom, b->stack_top, NORMAL_MEMORY);
     map(PERIPH_WINDOW_BASE, PERIPH_WINDOW_END, DEVICE_MEMORY);
 
-    invalidate_dcache((uintptr_t)__rpi4_image_start, (uintptr_t)__rpi4_image_end);
+    invalidate_dcache((uintptr_t)_stext, (uintptr_t)_end);
     sysreg_write(mair_el1, MAIR_VALUE);
     sysreg_write(tcr_el1, TCR_VALUE);
     sysreg_write(ttbr0_el1, (uintptr_t)level1);

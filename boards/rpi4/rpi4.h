@@ -31,9 +31,9 @@ struct rpi4_boot {
 };
 extern struct rpi4_boot rpi4_boot;
 
-/* Linker script symbols. */
-extern char __rpi4_image_start[], _etext[], _erodata[], _edata[];
-extern char __rpi4_bss_start[], __rpi4_bss_end[], __rpi4_image_end[];
+/* Linker script symbols (the names Solo5's scripts use, plus our .bss bounds). */
+extern char _stext[], _etext[], _erodata[], _end[];
+extern char __rpi4_bss_start[], __rpi4_bss_end[];
 
 /* Logging: errors are always printed; --solo5:quiet etc. select the rest. */
 enum rpi4_log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };

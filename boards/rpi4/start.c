@@ -56,12 +56,12 @@ static void report_layout(const struct rpi4_boot *b)
     rpi4_log(LOG_INFO, "rpi4: ARM memory 0x%lx-0x%lx (%lu MiB), timer %lu Hz, UART clock %u Hz\n",
              b->mem_base, b->mem_base + b->mem_size, b->mem_size >> 20, b->timer_hz,
              b->uart_clock);
-    rpi4_log(LOG_INFO, "rpi4:   text   0x%lx-0x%lx\n", (uint64_t)(uintptr_t)__rpi4_image_start,
+    rpi4_log(LOG_INFO, "rpi4:   text   0x%lx-0x%lx\n", (uint64_t)(uintptr_t)_stext,
              (uint64_t)(uintptr_t)_etext);
     rpi4_log(LOG_INFO, "rpi4:   rodata 0x%lx-0x%lx\n", (uint64_t)(uintptr_t)_etext,
              (uint64_t)(uintptr_t)_erodata);
     rpi4_log(LOG_INFO, "rpi4:   data   0x%lx-0x%lx (with bss)\n", (uint64_t)(uintptr_t)_erodata,
-             (uint64_t)(uintptr_t)__rpi4_image_end);
+             (uint64_t)(uintptr_t)_end);
     rpi4_log(LOG_INFO, "rpi4:   heap   0x%lx-0x%lx (%lu KiB)\n", (uint64_t)b->heap_start,
              (uint64_t)b->heap_end, (uint64_t)(b->heap_end - b->heap_start) >> 10);
     rpi4_log(LOG_INFO, "rpi4:   stack  0x%lx-0x%lx (%lu KiB, unmapped guard page below)\n",
