@@ -71,7 +71,7 @@ class ElfImage:
     @property
     def machine_name(self) -> str:
         name = MACHINES.get(self.machine, f"machine {self.machine}")
-        return name if self.little_endian or self.machine not in (EM_AARCH64, 40) else name + "_be"
+        return name if self.little_endian else f"big-endian {name}"
 
     @property
     def load_segments(self) -> list[Segment]:

@@ -103,10 +103,6 @@ def write_kernel_image(unikernel: Path, output: Path, objcopy: str) -> None:
         raise EnvironmentProblem(f"{os.path.basename(objcopy)} could not make kernel8.img from {unikernel}: {why}")
 
 
-def config_txt() -> str:
-    return CONFIG_TXT
-
-
 # -- the firmware -------------------------------------------------------------------------------
 
 

@@ -60,7 +60,7 @@ def run(args) -> int:
         kernel = Path(scratch) / "kernel8.img"
         rpi4boot.write_kernel_image(args.unikernel, kernel, objcopy)
         config = Path(scratch) / "config.txt"
-        config.write_text(rpi4boot.config_txt())
+        config.write_text(rpi4boot.CONFIG_TXT)
         files = rpi4boot.boot_files(firmware, kernel, config)
         try:
             if args.output is not None:

@@ -67,7 +67,8 @@ class Installer:
         conan_home.prepare(self.home.conan, self.catalogue)
         local_digests = {}
         for override in overrides:
-            check_local_source(override, self._conandata(self.index.recipe_dir(override.component)).get("local_source", {}))
+            rules = self._conandata(self.index.recipe_dir(override.component)).get("local_source", {})
+            check_local_source(override, rules)
             digest = self.store.stage_override(override)
             local_digests[override.component] = digest
             self.say(f"using local source for {override.component} (sha256 {digest}) from {override.path}")
