@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 apt_packages=(gcc make patch pkg-config git binutils cmake libseccomp-dev gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu)
 sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+# SD card images for aarch64-rpi4 (uktoolchain image): mkfs.vfat and mcopy/mdir.
+apt_packages+=(dosfstools mtools)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -7,4 +7,6 @@ ci/setup.sh
 eval "$(ci/fetch-local-sources.sh)"
 export UKTOOLCHAIN_TEST_OCAML_SOURCE="$OCAML_SOURCE"
 export UKTOOLCHAIN_TEST_MIRROR="$SOURCE_MIRROR"
+eval "$(ci/fetch-rpi4-firmware.sh)"
+export UKTOOLCHAIN_TEST_RPI4_FIRMWARE="$RPI4_FIRMWARE"
 exec .venv/bin/python -m pytest tests "$@"

@@ -24,3 +24,17 @@ def write_text_if_changed(path: Path, content: str) -> None:
     if path.is_file() and path.read_text() == content:
         return
     write_text(path, content)
+
+
+def copy_file(source: Path, target: Path) -> None:
+    """Copy to a unique temporary beside ``target``, then rename: ``target`` is old or complete."""
+    import shutil
+
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as stream:
+            shutil.copyfileobj(stream, out, 1 << 20)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)

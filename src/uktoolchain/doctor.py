@@ -194,8 +194,8 @@ _SPECS: dict[str, tuple[str, str]] = {
     "qemu-x86": ("qemu-system-x86_64", "virtio check"),
     "qemu-raspi4b": ("qemu-system-aarch64 with raspi4b", "aarch64-rpi4 check/image"),
     "kvm": ("/dev/kvm", "hvt check"),
-    "mtools": ("mtools", "aarch64-rpi4 SD image"),
-    "mkfs.vfat": ("mkfs.vfat", "aarch64-rpi4 SD image"),
+    "mtools": ("mtools (mcopy)", "aarch64-rpi4 SD image"),
+    "mkfs.vfat": ("mkfs.vfat (dosfstools)", "aarch64-rpi4 SD image"),
     "rust": ("Rust (cargo/rustc)", "Rust unikernels"),
 }
 CHECK_KEYS: tuple[str, ...] = tuple(_SPECS)

@@ -91,6 +91,50 @@ def make_override(name: str, raw_path: str, known_components: list[str]) -> Sour
     return SourceOverride(name, path)
 
 
+def check_local_source(override: SourceOverride, rules: dict) -> None:
+    """Refuse, before anything is built, a local source without the files its recipe needs.
+
+    ``rules`` is the recipe's conandata ``local_source`` (absent for most): ``required`` file
+    names, found at the source's top or in one of ``subdirs``, and an ``example`` for the message.
+    """
+    required = list(rules.get("required") or [])
+    if not required:
+        return
+    subdirs = list(rules.get("subdirs") or ["."])
+    present = _tree_files(override.path)
+    for subdir in subdirs:
+        prefix = "" if subdir in (".", "") else subdir.strip("/") + "/"
+        if all(prefix + name in present for name in required):
+            return
+    missing = [name for name in required if name not in present]
+    where = " or ".join("its top" if d in (".", "") else f"{d.strip('/')}/" for d in subdirs)
+    example = rules.get("example")
+    raise SourceOverrideError(
+        f"local source for {override.component} ({override.path}) lacks {', '.join(missing or required)} "
+        f"(looked in {where})",
+        f"give a directory or tarball that holds {', '.join(required)}" + (f", e.g. {example}" if example else ""),
+    )
+
+
+def _tree_files(path: Path) -> set[str]:
+    """Relative names of the files of a directory, or of a tarball without its single top dir."""
+    if path.is_dir():
+        return {str(p.relative_to(path)) for p in _walk(path) if p.is_file()}
+    with tarfile.open(path, "r:*") as tar:
+        members = [(m.name[2:] if m.name.startswith("./") else m.name, m.isfile()) for m in tar.getmembers()]
+    names = [name for name, is_file in members if is_file]
+    roots = {name.split("/", 1)[0] for name, _ in members if name not in ("", ".")}
+    if len(roots) == 1:  # the layout the recipe sees after extract_tarball(strip_root=True)
+        names = [n.split("/", 1)[1] for n in names if "/" in n]
+    return set(names)
+
+
+def source_entries(entry: dict) -> list[tuple[str | None, dict]]:
+    """The downloadable parts of a conandata source: one archive (named None), or, under
+    ``files``, one entry per file name, each with its own URLs and checksum."""
+    return list(entry["files"].items()) if "files" in entry else [(None, entry)]
+
+
 def override_signature(path: Path) -> str:
     """Cheap change detector for the no-op check: sizes and mtimes, not contents."""
     if path.is_file():
@@ -158,8 +202,10 @@ class SourceStore:
         entry: dict,
         mirror_dirs: list[Path],
         progress: ProgressCallback | None = None,
+        what: str | None = None,
     ) -> Path:
-        """The archive of a conandata entry, from the store, a mirror dir, or its URLs in order."""
+        """The archive of a conandata entry, from the store, a mirror dir, or its URLs in order.
+        ``what`` names the file for messages when a source has several."""
         checksum = Checksum.of_entry(entry)
         target = self.path_for(checksum.digest)
         if target.is_file():
@@ -188,7 +234,7 @@ class SourceStore:
             raise mismatch
         mirrors = ", ".join(str(m) for m in mirror_dirs) or "none configured"
         raise MirrorsUnreachableError(
-            f"could not fetch the source of {component} ({checksum}); tried: " + "; ".join(failures or ["no URL"]),
+            f"could not fetch {what or 'the source'} of {component} ({checksum}); tried: " + "; ".join(failures or ["no URL"]),
             f"put the file, named {checksum.digest}, in a mirror directory (UKTOOLCHAIN_SOURCE_MIRROR; now: {mirrors}) "
             f"or use --source {component}=PATH",
         )

@@ -204,6 +204,9 @@ def test_kvm_not_a_device(tmp_path):
 def test_mkfs_vfat_found_outside_path_in_extra_dirs(tmp_path, monkeypatch):
     sbin = tmp_path / "sbin"
     sbin.mkdir()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    _only_path(monkeypatch, empty)  # root's PATH has /usr/sbin, where dosfstools puts the real one
     tool = _script(sbin, "mkfs.vfat", "exit 1\n")
     monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))  # whether the host has dosfstools or not
     assert doctor.find_program("mkfs.vfat", [str(sbin)]) == str(tool)

@@ -19,9 +19,10 @@ from uktoolchain.engine import conan_home, stamps
 from uktoolchain.engine.lock import home_lock
 from uktoolchain.engine.model import BUILD, InstalledPackage, Plan
 from uktoolchain.engine.scheduler import Job, Scheduler, Timings
+from uktoolchain.errors import MirrorsUnreachableError
 from uktoolchain.home import Home, home_error
 from uktoolchain.resources import BASE_RECIPE, RecipeIndex
-from uktoolchain.sources import Checksum, SourceOverride, SourceStore
+from uktoolchain.sources import Checksum, SourceOverride, SourceStore, check_local_source, source_entries
 from uktoolchain.targets import Catalogue, Target, host_target_arch
 
 CONF_SOURCE_DIRS = "user.uktoolchain:source_dirs"
@@ -66,6 +67,8 @@ class Installer:
         conan_home.prepare(self.home.conan, self.catalogue)
         local_digests = {}
         for override in overrides:
+            rules = self._conandata(self.index.recipe_dir(override.component)).get("local_source", {})
+            check_local_source(override, rules)
             digest = self.store.stage_override(override)
             local_digests[override.component] = digest
             self.say(f"using local source for {override.component} (sha256 {digest}) from {override.path}")
@@ -154,25 +157,38 @@ class Installer:
     def _fetcher(self, components: list[str], recipe_dirs: dict[str, Path]):
         """A build's first step: its own source archive and its dependencies' (a cross-compiler is
         built from its host compiler's source), or None when the store has them all."""
-        import yaml
-
         wanted = []
         for component in components:
-            data_file = recipe_dirs[component] / "conandata.yml"
-            if not data_file.is_file():
-                continue  # our own code, exported with the recipe (e.g. solo5-rpi4)
-            entry = yaml.safe_load(data_file.read_text())["sources"]
-            entry = entry[self.catalogue.versions[component]]
-            if not self.store.has(Checksum.of_entry(entry).digest):
-                wanted.append((component, entry))
+            data = self._conandata(recipe_dirs[component])
+            hint = (data.get("local_source") or {}).get("example")
+            version = self.catalogue.versions[component]
+            if version not in data["sources"]:
+                continue
+            for name, entry in source_entries(data["sources"][version]):
+                if not self.store.has(Checksum.of_entry(entry).digest):
+                    wanted.append((component, name, entry, hint))
         if not wanted:
             return None
 
         def fetch(progress) -> None:
-            for component, entry in wanted:
-                self.store.ensure(component, entry, self.config.mirror_dirs, progress)
+            for component, name, entry, hint in wanted:
+                try:
+                    self.store.ensure(component, entry, self.config.mirror_dirs, progress, what=name)
+                except MirrorsUnreachableError as exc:
+                    if hint is None:
+                        raise
+                    raise MirrorsUnreachableError(exc.message, f"{exc.hint}; for example {hint}") from exc
 
         return fetch
+
+    @staticmethod
+    def _conandata(recipe_dir: Path) -> dict:
+        import yaml
+
+        data_file = recipe_dir / "conandata.yml"
+        if not data_file.is_file():  # our own code, exported with the recipe (e.g. solo5-rpi4)
+            return {"sources": {}}
+        return yaml.safe_load(data_file.read_text())
 
 
 def _with_dependencies(labels: list[str], plan: Plan) -> list[str]:
