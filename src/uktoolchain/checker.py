@@ -73,11 +73,19 @@ def verify_abi(image: Path, target: Target, env: dict[str, str]) -> str | None:
         except (ValueError, KeyError):
             return f"solo5-elftool query-abi failed: {result.stderr.strip() or result.stdout.strip()}"
         return None if found == target.binding else f"ABI note says {found}, expected {target.binding}"
-    # solo5-elftool reads only ELF files of its own machine: check an aarch64 image with readelf.
-    result = subprocess.run(["readelf", "-h", "-n", str(image)], capture_output=True, text=True)
-    if "AArch64" not in result.stdout:
-        return "not an AArch64 ELF"
-    return None if ".note.solo5.abi" in result.stdout else "no Solo5 ABI note"
+    # solo5-elftool reads only ELF files of its own machine: read an aarch64 image ourselves.
+    from uktoolchain import elf
+
+    try:
+        image_info = elf.read(image)
+    except (OSError, elf.ElfFormatError) as exc:
+        return f"cannot read {image}: {exc}"
+    if image_info.machine_name != target.arch:
+        return f"{image_info.machine_name} ELF, expected {target.arch}"
+    abi = image_info.solo5_abi()
+    if abi is None:
+        return "no Solo5 ABI note"
+    return None if abi.binding == target.binding else f"ABI note says {abi.binding}, expected {target.binding}"
 
 
 def boot_command(image: Path, target: Target) -> tuple[list[str] | None, str]:
