@@ -3,7 +3,8 @@ build of the bundled hello unikernel for six targets, every image's ABI checked,
 
 Opt-in: upstream Solo5/ocaml-solo5 are unreachable here. UKTOOLCHAIN_TEST_SOURCES names a directory
 with solo5-v0.12.1.tar.gz and ocaml-solo5-1.2.0.tar.gz; the host OCaml comes as in
-test_host_toolchain (UKTOOLCHAIN_TEST_OCAML_SOURCE, UKTOOLCHAIN_TEST_MIRROR).
+test_host_toolchain (UKTOOLCHAIN_TEST_OCAML_SOURCE, UKTOOLCHAIN_TEST_MIRROR). With
+UKTOOLCHAIN_TEST_RPI4_FIRMWARE and a raspi4b QEMU, aarch64-rpi4 is installed and booted too.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ HELLO = REPO / "src" / "uktoolchain" / "data" / "hello"
 SOURCES = Path(os.environ.get("UKTOOLCHAIN_TEST_SOURCES", "/nonexistent"))
 OCAML_SOURCE = os.environ.get("UKTOOLCHAIN_TEST_OCAML_SOURCE")
 MIRROR = os.environ.get("UKTOOLCHAIN_TEST_MIRROR")
+FIRMWARE = os.environ.get("UKTOOLCHAIN_TEST_RPI4_FIRMWARE")  # ci/fetch-rpi4-firmware.sh
 TARBALLS = {"solo5": SOURCES / "solo5-v0.12.1.tar.gz", "ocaml-solo5": SOURCES / "ocaml-solo5-1.2.0.tar.gz"}
 missing_tools = [c.name for c in doctor.run_checks(["libseccomp", "aarch64-gcc"]) if not c.ok]
 
@@ -88,6 +90,16 @@ def test_solo5_targets_build_link_and_boot(uk, tmp_path, isolated_home, monkeypa
     assert virtio.startswith("ok") or "qemu-system-x86_64 is not installed" in virtio, virtio
     for name in ("muen", "xen", "aarch64-spt"):
         assert verdicts[name].startswith("linked") and "not booted" in verdicts[name], verdicts[name]
+
+    # aarch64-rpi4: the same aarch64 cross-compiler, our rpi4 binding, booted under QEMU raspi4b.
+    if FIRMWARE and doctor.run_checks(["qemu-raspi4b"])[0].ok:
+        rpi4 = uk("install", "aarch64-rpi4", "--plain", *sources, "--source", f"rpi4-firmware={FIRMWARE}",
+                  env=env, timeout=600)
+        assert rpi4.returncode == 0, rpi4.stderr[-3000:]
+        assert "ocaml-solo5[aarch64]: done" not in rpi4.stderr  # no second cross-compiler build
+        booted = uk("check", "aarch64-rpi4", timeout=600)
+        assert booted.returncode == 0 and booted.stdout.startswith("ok"), booted.stdout + booted.stderr
+        assert "exit status 7" in booted.stdout
 
     # A toolchain moved to another home path keeps working: nothing rebuilt, check passes again.
     moved = tmp_path / "moved-home"
