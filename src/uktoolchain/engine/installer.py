@@ -19,6 +19,7 @@ from uktoolchain.engine import conan_home, stamps
 from uktoolchain.engine.lock import home_lock
 from uktoolchain.engine.model import BUILD, InstalledPackage, Plan
 from uktoolchain.engine.scheduler import Job, Scheduler, Timings
+from uktoolchain.errors import SourceOverrideError
 from uktoolchain.home import Home, home_error
 from uktoolchain.resources import BASE_RECIPE, RecipeIndex
 from uktoolchain.sources import Checksum, SourceOverride, SourceStore
@@ -77,6 +78,12 @@ class Installer:
         refs = {c: engine.export(recipe_dirs[c], self.catalogue.versions[c]) for c in components}
 
         conf = [f"{CONF_SOURCE_DIRS}={[str(self.home.sources)] + [str(m) for m in self.config.mirror_dirs]}"]
+        if stamps.RUST_SYSROOT in components:  # built by the host's Rust toolchain: choose it now
+            from uktoolchain.rust_toolchain import select
+
+            toolchain = select()
+            self.say(f"using Rust {toolchain.release}: {toolchain.rustc}, {toolchain.cargo}")
+            conf += toolchain.conan_conf()
         # One Conan graph per target architecture: a graph holds one build of each component.
         graphs: dict[str | None, list[str]] = {}
         for target in targets:
@@ -137,6 +144,9 @@ class Installer:
         original = self.index.recipe_dir(component)
         if local_digest is None:
             return original
+        if not (original / "conandata.yml").is_file():
+            raise SourceOverrideError(f"{component} has no source archive to replace",
+                                      "its sources come from the host toolchain (see uktoolchain doctor)")
         import yaml
 
         staged_root = self.home.staging / f"{component}-{local_digest[:16]}"
@@ -158,6 +168,8 @@ class Installer:
 
         wanted = []
         for component in components:
+            if not (recipe_dirs[component] / "conandata.yml").is_file():
+                continue  # no archive: e.g. rust-sysroot, built from the Rust toolchain's rust-src
             entry = yaml.safe_load((recipe_dirs[component] / "conandata.yml").read_text())["sources"]
             entry = entry[self.catalogue.versions[component]]
             if not self.store.has(Checksum.of_entry(entry).digest):
