@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=(gcc make patch pkg-config git binutils libseccomp-dev gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu)
+# Rust sysroots (install --with rust): a toolchain with rust-src and compiler_builtins' source, and
+# QEMU user mode for the aarch64 Rust tests. uktoolchain finds /usr/bin/rustc even when rustup's
+# ~/.cargo/bin comes first on PATH (see `uktoolchain doctor rust`).
+apt_packages+=(rustc cargo rust-src librust-compiler-builtins-dev qemu-user-static)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
