@@ -211,3 +211,76 @@ def test_moved_home_builds_without_rebuilding(installed, tmp_path):
     assert "up to date: ux" in again("install", "ux", check=True).stderr
     assert again.values("ux")["CARGO_BUILD_TARGET"].startswith(str(moved))
     assert build_probe(again, "x86_64", tmp_path).is_file()
+
+
+def _toolchain_with_precompiled_std(root: Path, base: rust_toolchain.RustToolchain) -> Path:
+    """A toolchain like rustup's after `rustup target add aarch64-unknown-none`: Debian's rustc
+    with a sysroot of its own that holds a precompiled rust-std for that built-in target (built
+    here the way Rust's CI builds it: core, alloc, compiler_builtins with its "mem" feature)."""
+    sysroot = root / "toolchain"
+    rustlib = sysroot / "lib" / "rustlib"
+    rustlib.mkdir(parents=True)
+    host = base.rustc.parent.parent / "lib" / "rustlib"
+    for entry in ("src", "x86_64-unknown-linux-gnu"):
+        (rustlib / entry).symlink_to(host / entry)
+    (sysroot / "bin").mkdir()
+    (sysroot / "bin" / "cargo").symlink_to(base.cargo)
+    rustc = sysroot / "bin" / "rustc"
+    rustc.write_text(f'#!/bin/sh\n# rustc with this sysroot, unless the caller names one\n'
+                     f'case " $* " in *" --sysroot"*) exec "{base.rustc}" "$@" ;; esac\n'
+                     f'exec "{base.rustc}" --sysroot "{sysroot}" "$@"\n')
+    rustc.chmod(0o755)
+    std = root / "std"
+    std.mkdir()
+    library = base.library
+    (std / "lib.rs").write_text("#![no_std]\n")
+    (std / "Cargo.toml").write_text(f'''[package]
+name = "precompiled-std"
+version = "0.0.0"
+[lib]
+path = "lib.rs"
+[dependencies]
+core = {{ path = "{library / 'core'}" }}
+alloc = {{ path = "{library / 'alloc'}" }}
+compiler_builtins = {{ path = "{base.compiler_builtins}", features = ["rustc-dep-of-std", "mem"] }}
+[patch.crates-io]
+compiler_builtins = {{ path = "{base.compiler_builtins}" }}
+rustc-std-workspace-core = {{ path = "{library / 'rustc-std-workspace-core'}" }}
+[profile.release]
+panic = "abort"
+''')
+    env = {**os.environ, "RUSTC": str(base.rustc), "RUSTC_BOOTSTRAP": "1", "CARGO_HOME": str(root / "cargo-home")}
+    env.pop("RUSTFLAGS", None)
+    subprocess.run([str(base.cargo), "build", "--offline", "--release", "--target", "aarch64-unknown-none"],
+                   cwd=std, env=env, check=True, capture_output=True, text=True, timeout=1200)
+    lib = rustlib / "aarch64-unknown-none" / "lib"
+    lib.mkdir(parents=True)
+    for crate in ("core", "alloc", "compiler_builtins", "rustc_std_workspace_core"):
+        [rlib] = (std / "target" / "aarch64-unknown-none" / "release" / "deps").glob(f"lib{crate}-*.rlib")
+        shutil.copy2(rlib, lib)
+    return rustc
+
+
+def test_precompiled_rust_std_is_used_when_its_abi_matches(installed, tmp_path):
+    """aarch64-unknown-none already has our ABI: a toolchain with its precompiled rust-std gets no
+    core build, the built-in target name, and our runtime crates built against that std."""
+    rustc = _toolchain_with_precompiled_std(tmp_path, rust_toolchain.select())
+    other = Installed(installed.root, tmp_path / "home", installed.index)
+    result = other("install", "ua", "--with", "rust", "--plain", UKTOOLCHAIN_RUSTC=str(rustc), timeout=1200)
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = (other.home / "logs" / "rust-sysroot[aarch64].log").read_text()
+    assert "using the toolchain's precompiled rust-std for aarch64-unknown-none" in log
+    assert "building core" not in log
+    values = json.loads(other("env", "ua", "--json", check=True, UKTOOLCHAIN_RUSTC=str(rustc)).stdout)
+    assert values["CARGO_BUILD_TARGET"] == "aarch64-unknown-none" and values["RUSTC"] == str(rustc)
+    crate = tmp_path / "ukprobe"
+    shutil.copytree(DATA / "ukprobe", crate)
+    built = other("cargo", "--out", str(tmp_path / "out"), "ua", "--", "build", "--release", "--manifest-path",
+                  str(crate / "Cargo.toml"), UKTOOLCHAIN_RUSTC=str(rustc))
+    assert built.returncode == 0, built.stderr
+    archive = tmp_path / "out" / "libukprobe.a"
+    ran = link_and_run("aarch64", [DATA / "probe.c", archive], tmp_path / "probe")
+    assert ran.returncode == 0 and ran.stdout.splitlines()[-1] == "agree", ran.stdout + ran.stderr
+    # Such a std brings its own memcpy & co., weak: a C library's strong ones take precedence.
+    defined = subprocess.run(["nm", "--defined-only", str(archive)], capture_output=True, text=True).stdout
+    assert re.findall(r" ([A-Za-z]) memcpy$", defined, re.M) == ["W"]
