@@ -35,6 +35,12 @@ missing += [] if rust_toolchain.survey().chosen else ["a Rust toolchain with rus
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(bool(missing), reason=f"host lacks {missing}")]
 
+# What the unikernel's C library offers a foreign archive: nolibc's stdlib.h and string.h in
+# ocaml-solo5 1.2.0 (malloc & co., abort, exit, mem*/str*). The Rust archive may need nothing else.
+NOLIBC = {"abort", "exit", "malloc", "free", "calloc", "realloc", "posix_memalign", "memcmp", "memchr", "memcpy",
+          "memmove", "memset", "strcmp", "strlen", "strnlen", "strerror", "strerror_r", "strncpy", "strcpy",
+          "strchr", "strstr", "strncmp"}
+
 ARCHES = {
     "x86_64": {"target": "ux", "cc": ["gcc", "-no-pie"], "run": [], "machine": "X86-64",
                "soft_float": "x86_64-unknown-none"},
@@ -127,6 +133,12 @@ def test_archive_is_target_elf_without_libc_duplicates(installed, arch, tmp_path
     clashes = re.findall(r" [TtWw] (memcpy|memmove|memset|memcmp|bcmp)$", defined, re.M)
     assert clashes == [], clashes
     assert re.search(r" T uk_rust_scale$", defined, re.M)
+    # Everything it leaves to C is in nolibc: it links into a unikernel with no other library.
+    undefined = set(subprocess.run(["nm", "-u", str(archive)], capture_output=True, text=True).stdout.split())
+    names = {line.split()[-1] for line in defined.splitlines() if len(line.split()) == 3}
+    needed = {name for name in undefined if name != "U" and not name.endswith(":")} - names
+    assert "malloc" in needed and "abort" in needed  # uk_alloc and uk_panic reach the C library
+    assert needed <= NOLIBC, needed - NOLIBC
 
 
 def test_no_function_uses_the_red_zone(installed, tmp_path):
