@@ -31,6 +31,12 @@ APT_INSTALL = "sudo apt-get install -y rustc cargo rust-src librust-compiler-bui
 TIMEOUT = 20.0
 
 
+def release_of(version: str) -> str:
+    """The "release:" line of `rustc -vV`."""
+    match = re.search(r"^release: (\S+)", version, re.M)
+    return match.group(1) if match else "unknown version"
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One rustc looked at, with what it lacks (``problems`` empty: usable)."""
@@ -47,8 +53,7 @@ class Candidate:
 
     @property
     def release(self) -> str:
-        match = re.search(r"^release: (\S+)", self.version, re.M)
-        return match.group(1) if match else "unknown version"
+        return release_of(self.version)
 
     @property
     def usable(self) -> bool:
@@ -74,8 +79,7 @@ class RustToolchain:
 
     @property
     def release(self) -> str:
-        match = re.search(r"^release: (\S+)", self.version, re.M)
-        return match.group(1) if match else "unknown"
+        return release_of(self.version)
 
     def conan_conf(self) -> list[str]:
         """What the rust-sysroot recipe is told (it computes its package id from these)."""

@@ -7,6 +7,7 @@ the folders still exist; this check costs milliseconds, Conan's import alone ~0.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -44,6 +45,7 @@ def fingerprint(index: RecipeIndex, catalogue: Catalogue, target: Target, overri
     return digest.hexdigest()
 
 
+@functools.cache  # a few rustc runs; one answer per process (several targets, stamp writing)
 def rust_fingerprint() -> str:
     """The Rust toolchain a sysroot would be built with now: another rustc means a rebuild."""
     from uktoolchain.errors import UkError
