@@ -8,6 +8,10 @@ apt_packages=(gcc make patch pkg-config git binutils cmake libseccomp-dev gcc-aa
 sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
 # SD card images for aarch64-rpi4 (uktoolchain image): mkfs.vfat and mcopy/mdir.
 apt_packages+=(dosfstools mtools)
+# Rust sysroots (install --with rust): a toolchain with rust-src and compiler_builtins' source, and
+# QEMU user mode for the aarch64 Rust tests. uktoolchain finds /usr/bin/rustc even when rustup's
+# ~/.cargo/bin comes first on PATH (see `uktoolchain doctor rust`).
+apt_packages+=(rustc cargo rust-src librust-compiler-builtins-dev qemu-user-static)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -196,7 +196,7 @@ _SPECS: dict[str, tuple[str, str]] = {
     "kvm": ("/dev/kvm", "hvt check"),
     "mtools": ("mtools (mcopy)", "aarch64-rpi4 SD image"),
     "mkfs.vfat": ("mkfs.vfat (dosfstools)", "aarch64-rpi4 SD image"),
-    "rust": ("Rust (cargo/rustc)", "Rust unikernels"),
+    "rust": ("Rust (rustc, cargo, rust-src)", "install --with rust"),
 }
 CHECK_KEYS: tuple[str, ...] = tuple(_SPECS)
 
@@ -418,45 +418,38 @@ def _check_mkfs_vfat() -> Check:
 
 
 def _check_rust() -> Check:
-    # rust-src is part of the requirement: Rust unikernels are built with cargo -Zbuild-std.
+    # What `install --with rust` will use, by uktoolchain.rust_toolchain's rule: UKTOOLCHAIN_RUSTC,
+    # else the first rustc on PATH with rust-src and compiler_builtins sources, else /usr/bin/rustc.
+    from uktoolchain import rust_toolchain
+
     key = "rust"
     install = {
-        "debian": _apt("rustc", "cargo", "rust-src"),
+        "debian": rust_toolchain.APT_INSTALL,
         "fedora": _dnf("rust", "cargo", "rust-src"),
         "macos": "brew install rustup && rustup-init -y --component rust-src",
     }
-    notes = {"macos": "then put ~/.cargo/bin on PATH"}
-    found: list[str] = []
-    problems: list[str] = []
-    rustc: str | None = None
-    for tool in ("cargo", "rustc"):
-        path = find_program(tool)
-        if path is None:
-            problems.append(f"{tool} not found on PATH")
-            continue
-        probe = _run([path, "--version"])
-        if not probe.ok:
-            problems.append(f"{path} is broken: {probe.error}")
-            continue
-        found.append(f"{path}: {_first_line(probe.output)}")
-        if tool == "rustc":
-            rustc = path
-    if rustc is not None:
-        sysroot_probe = _run([rustc, "--print", "sysroot"])
-        if not sysroot_probe.ok:
-            problems.append(f"rust-src not checked: {sysroot_probe.error}")
-        else:
-            sysroot = Path(_first_line(sysroot_probe.output))
-            library = sysroot / "lib" / "rustlib" / "src" / "rust" / "library"
-            if library.is_dir():
-                found.append(f"rust-src at {library}")
-            else:
-                problems.append(f"rust-src missing (no {library})")
-                if not problems[:-1] and sysroot.parent.name == "toolchains" and find_program("rustup"):
-                    # rustup manages this toolchain: only rust-src is missing, and rustup adds it.
-                    install = {p: "rustup component add rust-src" for p in PLATFORMS}
-                    notes = {}
-    return _mk(key, not problems, "; ".join(found + problems), install, notes)
+    notes = {"macos": "then put ~/.cargo/bin on PATH; rust-src has compiler_builtins only on recent toolchains"}
+    found = rust_toolchain.survey()
+    others = [c for c in found.looked_at if c is not found.chosen]
+
+    def lacks(candidates, prefix: str) -> str:
+        return "".join(f"; {prefix} {c.real_rustc or c.rustc} ({c.release}): {', '.join(c.problems)}"
+                       for c in candidates)
+
+    if found.chosen is not None:
+        how = "UKTOOLCHAIN_RUSTC" if found.explicit else "the rule"
+        return _mk(key, True, f"will use (by {how}) {rust_toolchain.describe(found.chosen)}"
+                   f"{lacks(others, 'passed over')}",
+                   install, notes)
+    if not found.looked_at:
+        return _mk(key, False, "no rustc on PATH or in /usr/bin", install, notes)
+    first = found.looked_at[0]
+    if first.rustup and first.sysroot is not None:
+        # rustup manages that toolchain: it adds rust-src itself.
+        install = {p: first.install_hint() for p in PLATFORMS}
+        notes = {"debian": f"or use Debian's toolchain: {rust_toolchain.APT_INSTALL}"}
+    detail = f"{first.real_rustc or first.rustc} ({first.release}): {', '.join(first.problems)}"
+    return _mk(key, False, detail + lacks(others[1:], "also"), install, notes)
 
 
 _CHECKS: dict[str, Callable[[], Check]] = {

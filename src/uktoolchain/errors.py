@@ -113,3 +113,22 @@ def home_error_for_path(path, exc: OSError) -> UkError:
     """An OSError writing a file the user named: one line naming the path and the problem."""
     return EnvironmentProblem(f"cannot write {path}: {exc.strerror or exc}",
                               "choose a writable path with -o, or fix the permissions")
+
+
+class RustToolchainMissingError(EnvironmentProblem):
+    """No usable rustc/cargo on this machine (a host prerequisite, like a C compiler)."""
+
+
+class RustSourceMissingError(SourceError):
+    """The chosen Rust toolchain lacks the sources of core/alloc (rust-src) or compiler_builtins:
+    the sources of the rust-sysroot component, hence a source error."""
+
+
+class RustSysrootMismatchError(EnvironmentProblem):
+    """An installed Rust sysroot was built by another rustc than the one chosen now."""
+
+
+class CargoFailedError(UkError):
+    """``uktoolchain cargo``: cargo failed (its output is above the message)."""
+
+    exit_code = 5

@@ -4,10 +4,10 @@ from __future__ import annotations
 import difflib
 import platform
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from uktoolchain.errors import ConfigError, TargetNotAvailableError, UnknownTargetError
+from uktoolchain.errors import ConfigError, TargetNotAvailableError, UnknownTargetError, UsageError
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,8 @@ class Target:
     available: bool
     # Per-arch components needed as build-machine tools (e.g. solo5-elftool for an aarch64 target).
     host_components: tuple[str, ...] = ()
+    # Optional parts installed with it (`install --with rust`); their components are in `components`.
+    extras: tuple[str, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Catalogue:
     targets: dict[str, Target]
     versions: dict[str, str]  # component -> pinned version
     per_arch: frozenset[str] = frozenset()  # components built once per target architecture
+    extras: dict[str, tuple[str, ...]] = field(default_factory=dict)  # optional part -> its components
 
     @classmethod
     def load(cls, path: Path) -> "Catalogue":
@@ -56,7 +59,11 @@ class Catalogue:
                 available=bool(entry.get("available", True)) and bool(components),
                 host_components=host_components,
             )
-        return cls(targets, versions, per_arch)
+        extras = {str(name): tuple(entry.get("components", ())) for name, entry in data.get("extras", {}).items()}
+        for name, components in extras.items():
+            if not components or [c for c in components if c not in versions]:
+                raise ConfigError(f"extra {name} in {path} needs components that have a version")
+        return cls(targets, versions, per_arch, extras)
 
     def resolve(self, names: list[str]) -> list[Target]:
         """Targets by name, in order, without duplicates; unknown or unavailable names raise."""
@@ -73,6 +80,18 @@ class Catalogue:
             if target not in resolved:
                 resolved.append(target)
         return resolved
+
+    def with_extras(self, target: Target, extras) -> Target:
+        """The target with optional parts added (their components after its own)."""
+        extras = tuple(sorted(set(extras)))
+        unknown = [e for e in extras if e not in self.extras]
+        if unknown:
+            raise UsageError(f"unknown extra {', '.join(unknown)}", f"known extras: {', '.join(self.extras) or 'none'}")
+        if extras and target.arch == "host":
+            raise UsageError(f"extras are for unikernel targets; {target.name} is not one",
+                             "give a Solo5 target, e.g. uktoolchain install spt --with rust")
+        added = tuple(c for e in extras for c in self.extras[e] if c not in target.components)
+        return replace(target, components=target.components + tuple(dict.fromkeys(added)), extras=extras)
 
     def build_arch(self, target: Target) -> str | None:
         """The architecture its per-arch components are built for; None for host-only targets."""

@@ -17,6 +17,10 @@ def register(sub) -> None:
     parser.add_argument("--jobs", "-j", type=int, default=2, help="packages built at the same time (default 2)")
     parser.add_argument("--no-wait", action="store_true", help="fail instead of waiting when the home is in use")
     parser.add_argument("--force", action="store_true", help="skip the up-to-date check (re-plan everything)")
+    parser.add_argument("--with", dest="extras", action="append", default=[], metavar="EXTRA",
+                        help="also install an optional part for the targets (rust); it stays on later installs")
+    parser.add_argument("--without", dest="drop", action="append", default=[], metavar="EXTRA",
+                        help="drop an optional part the targets were installed with")
     parser.set_defaults(run=run)
 
 
@@ -26,7 +30,11 @@ def say(message: str) -> None:
 
 def run(args) -> int:
     ctx = Context.load()
-    targets = ctx.catalogue.resolve(args.targets)
+    # Extras the targets already have stay, plus --with, minus --without.
+    known = set(ctx.catalogue.extras)
+    targets = [ctx.catalogue.with_extras(t, (known & set(stamps.installed_extras(ctx.home, t.name))
+                                             | set(args.extras)) - set(args.drop))
+               for t in ctx.catalogue.resolve(args.targets)]
     overrides = ctx.overrides(args.source)
     by_component = {o.component: o.path for o in overrides}
     if not args.force and all(

@@ -16,7 +16,9 @@ def status_of(ctx: Context, target, overrides: dict) -> str:
     stamp = stamps.read_stamp(ctx.home, target.name)
     if stamp is None or not stamps.folders_present(ctx.home, stamp):
         return "not installed"
-    return "installed" if stamps.up_to_date(ctx.home, ctx.index, ctx.catalogue, target, overrides) else "installed (outdated)"
+    target = ctx.catalogue.with_extras(target, set(stamp.get("extras", ())) & set(ctx.catalogue.extras))
+    state = "installed" if stamps.up_to_date(ctx.home, ctx.index, ctx.catalogue, target, overrides) else "installed (outdated)"
+    return state + "".join(f" +{extra}" for extra in target.extras)
 
 
 def run(args) -> int:

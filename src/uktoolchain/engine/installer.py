@@ -19,7 +19,7 @@ from uktoolchain.engine import conan_home, stamps
 from uktoolchain.engine.lock import home_lock
 from uktoolchain.engine.model import BUILD, InstalledPackage, Plan
 from uktoolchain.engine.scheduler import Job, Scheduler, Timings
-from uktoolchain.errors import MirrorsUnreachableError
+from uktoolchain.errors import MirrorsUnreachableError, SourceOverrideError
 from uktoolchain.home import Home, home_error
 from uktoolchain.resources import BASE_RECIPE, RecipeIndex
 from uktoolchain.sources import Checksum, SourceOverride, SourceStore, check_local_source, source_entries
@@ -80,6 +80,12 @@ class Installer:
         refs = {c: engine.export(recipe_dirs[c], self.catalogue.versions[c]) for c in components}
 
         conf = [f"{CONF_SOURCE_DIRS}={[str(self.home.sources)] + [str(m) for m in self.config.mirror_dirs]}"]
+        if stamps.RUST_SYSROOT in components:  # built by the host's Rust toolchain: choose it now
+            from uktoolchain.rust_toolchain import select
+
+            toolchain = select()
+            self.say(f"using Rust {toolchain.release}: {toolchain.rustc}, {toolchain.cargo}")
+            conf += toolchain.conan_conf()
         # One Conan graph per target architecture: a graph holds one build of each component.
         graphs: dict[str | None, list[str]] = {}
         for target in targets:
@@ -140,6 +146,9 @@ class Installer:
         original = self.index.recipe_dir(component)
         if local_digest is None:
             return original
+        if not (original / "conandata.yml").is_file():
+            raise SourceOverrideError(f"{component} has no source archive to replace",
+                                      "its sources come from the host toolchain (see uktoolchain doctor)")
         import yaml
 
         staged_root = self.home.staging / f"{component}-{local_digest[:16]}"

@@ -7,6 +7,7 @@ the folders still exist; this check costs milliseconds, Conan's import alone ~0.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -22,6 +23,7 @@ from uktoolchain.sources import override_signature
 from uktoolchain.targets import Catalogue, Target, host_arch, host_os
 
 STAMP_FORMAT = 3
+RUST_SYSROOT = "rust-sysroot"  # the component built by the host's Rust toolchain
 
 
 def fingerprint(index: RecipeIndex, catalogue: Catalogue, target: Target, overrides: dict[str, Path]) -> str:
@@ -38,7 +40,21 @@ def fingerprint(index: RecipeIndex, catalogue: Catalogue, target: Target, overri
             add(path.relative_to(index.root), hashlib.sha256(path.read_bytes()).hexdigest())
         if component in overrides:
             add("override", component, overrides[component], override_signature(overrides[component]))
+    if RUST_SYSROOT in target.components:
+        add("rust", rust_fingerprint())
     return digest.hexdigest()
+
+
+@functools.cache  # a few rustc runs; one answer per process (several targets, stamp writing)
+def rust_fingerprint() -> str:
+    """The Rust toolchain a sysroot would be built with now: another rustc means a rebuild."""
+    from uktoolchain.errors import UkError
+    from uktoolchain.rust_toolchain import select
+
+    try:
+        return select().fingerprint()
+    except UkError as exc:  # install itself reports it; here it only means "not up to date"
+        return f"unusable: {exc}"
 
 
 def write_stamp(home: Home, target: Target, fingerprint_value: str, packages: list[InstalledPackage]) -> None:
@@ -46,6 +62,7 @@ def write_stamp(home: Home, target: Target, fingerprint_value: str, packages: li
         "format": STAMP_FORMAT,
         "target": target.name,
         "fingerprint": fingerprint_value,
+        "extras": list(target.extras),
         "packages": [asdict(p) for p in packages],
     }
     atomic.write_text(home.stamp(target.name), json.dumps(data, indent=1))
@@ -57,6 +74,12 @@ def read_stamp(home: Home, target_name: str) -> dict | None:
     except (OSError, ValueError):
         return None
     return data if data.get("format") == STAMP_FORMAT else None
+
+
+def installed_extras(home: Home, target_name: str) -> tuple[str, ...]:
+    """The optional parts (e.g. rust) the target was installed with."""
+    stamp = read_stamp(home, target_name)
+    return tuple(stamp.get("extras", ())) if stamp else ()
 
 
 def installed_packages(stamp: dict) -> list[InstalledPackage]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from uktoolchain import atomic
 from uktoolchain.engine.model import InstalledPackage
-from uktoolchain.exporters import cross_c
+from uktoolchain.exporters import cargo, cross_c
 from uktoolchain.home import Home, home_error
 from uktoolchain.targets import Target
 
@@ -52,6 +52,10 @@ def target_environment(home: Home, target: str, packages: list[InstalledPackage]
         except OSError as exc:  # a read-only or full home: say so, not a traceback
             raise home_error(home.root, exc) from exc
         values["CAML_LD_LIBRARY_PATH"] = f"{site}/stublibs:" + values.get("CAML_LD_LIBRARY_PATH", "${CAML_LD_LIBRARY_PATH}")
+    try:  # targets installed with Rust: cargo's target, sysroot and toolchain
+        values.update(cargo.cargo_environment(home, target, packages, values.get("PATH")))
+    except OSError as exc:
+        raise home_error(home.root, exc) from exc
     values["UKTOOLCHAIN_TARGET"] = target
     if unikernels:
         try:
