@@ -158,8 +158,10 @@ class SourceStore:
         entry: dict,
         mirror_dirs: list[Path],
         progress: ProgressCallback | None = None,
+        backup_urls: list[str] = (),
     ) -> Path:
-        """The archive of a conandata entry, from the store, a mirror dir, or its URLs in order."""
+        """The archive of a conandata entry, from the store, a mirror dir, its URLs in order, or
+        a sources-backup server (``<backup>/<checksum>``) when the origin is gone."""
         checksum = Checksum.of_entry(entry)
         target = self.path_for(checksum.digest)
         if target.is_file():
@@ -173,6 +175,7 @@ class SourceStore:
                 return target
         urls = entry.get("url") or []
         urls = [urls] if isinstance(urls, str) else list(urls)
+        urls += [f"{backup.rstrip('/')}/{checksum.digest}" for backup in backup_urls]
         failures: list[str] = []
         mismatch: ChecksumMismatchError | None = None
         for url in urls:
