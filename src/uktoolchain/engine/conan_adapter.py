@@ -22,6 +22,7 @@ from conan.errors import ConanException
 from conan.internal.errors import AuthenticationException, ConanConnectionError, ForbiddenException
 
 from uktoolchain.engine.model import BUILD, CACHED, DOWNLOAD, InstalledPackage, Plan, PlannedPackage, package_label
+from uktoolchain.engine.remotes import credential_vars
 from uktoolchain.errors import EngineError, RemoteError, UnknownRemoteError, UsageError
 from uktoolchain.home import home_error
 
@@ -251,8 +252,7 @@ class ConanEngine:
 
         Conan uploads each binary's manifest last and a server lists a package revision only once
         its manifest arrived: an interrupted upload leaves nothing visible, and the next one
-        uploads what is missing. With ``core.sources:upload_url`` set, the source archives found
-        in the sources-backup folder for these recipes are uploaded too. Returns counts."""
+        uploads what is missing. Returns counts. (Source archives: ``upload_sources_backup``.)"""
         from conan.api.model import ListPattern, PackagesList
 
         with self._quiet():
@@ -270,6 +270,28 @@ class ConanEngine:
                 sent["recipes"] += bool(selected.recipe_dict(ref).get("upload"))
                 sent["packages"] += sum(bool(selected.package_dict(p).get("upload")) for p in prefs)
         return sent
+
+    def upload_sources_backup(self, recipes: list[str]) -> int:
+        """Send the sources-backup folder's archives of these recipes to ``core.sources:upload_url``
+        (the engine must have been made with it set); archives the server has are skipped."""
+        from conan.api.model import ListPattern, PackagesList
+
+        with self._quiet():
+            url = self.api.config.get("core.sources:upload_url")
+            selected = PackagesList()
+            for ref in recipes:
+                selected.merge(self.api.list.select(ListPattern(ref, only_recipe=True)))
+            files = self.api.cache.get_backup_sources(selected, only_upload=False)
+            try:
+                self.api.upload.upload_backup_sources(files)
+            except ConanException as exc:
+                raise RemoteError(
+                    f"the packages were pushed, but the sources-backup server {url} refused the source archives: "
+                    f"{_first_line(exc)}",
+                    "it must be a file store that takes HTTP PUT and GET (e.g. an Artifactory generic repository); "
+                    "conan_server is not one: `uktoolchain remote add NAME URL --force` without --sources-backup",
+                ) from exc
+        return len([f for f in files if not f.endswith(".json")])
 
     def sources_backup_folder(self) -> Path:
         """Where Conan keeps source archives to upload to the sources-backup server (``s/``)."""
@@ -322,29 +344,52 @@ def _remote_failures(remote, user: str | None = None):
     try:
         yield
     except ConanConnectionError as exc:
-        reason = _first_line(exc)
+        reason = _connection_reason(exc)
         if remote is None:
             raise _Unreachable(reason) from exc
         raise RemoteError(f"remote {remote.name} ({remote.url}) is unreachable: {reason}",
                           "check the URL (`uktoolchain remote list`) and the network") from exc
     except AuthenticationException as exc:
         name = remote.name if remote is not None else _named_remote_text(str(exc)) or "a remote"
-        env = _credential_vars(name)
         if user is not None:
             raise RemoteError(f"remote {name} rejected the credentials of user {user}",
                               f"check the user and password, then `uktoolchain remote login {name}`") from exc
-        raise RemoteError(f"remote {name} needs credentials",
-                          f"`uktoolchain remote login {name} USER`, or set {env[0]} and {env[1]}") from exc
+        raise _credentials_problem(name) from exc
     except ForbiddenException as exc:
         name = remote.name if remote is not None else "the remote"
         raise RemoteError(f"remote {name} refused this: the user has no permission ({_first_line(exc)})",
                           f"ask its administrator for write access, or log in as another user "
                           f"(`uktoolchain remote login {name} USER`)") from exc
+    except ConanException as exc:
+        text = str(exc)
+        if "interactive mode disabled" not in text:
+            raise
+        # Conan would prompt (no token, or the credential variables were refused), and must not.
+        name = remote.name if remote is not None else _named_remote_text(text) or "a remote"
+        raise _credentials_problem(name) from exc
 
 
-def _credential_vars(remote_name: str) -> tuple[str, str]:
-    upper = remote_name.replace("-", "_").upper()
-    return f"CONAN_LOGIN_USERNAME_{upper}", f"CONAN_PASSWORD_{upper}"
+def _credentials_problem(name: str) -> RemoteError:
+    user_var, password_var = credential_vars(name)
+    if os.environ.get(user_var) and os.environ.get(password_var):
+        return RemoteError(f"remote {name} rejected the credentials of user {os.environ[user_var]} "
+                           f"(from {user_var} and {password_var})", "check both variables")
+    return RemoteError(f"remote {name} needs credentials",
+                       f"`uktoolchain remote login {name} USER`, or set {user_var} and {password_var}")
+
+
+def _connection_reason(exc: Exception) -> str:
+    """"Connection refused", "timed out", ... rather than urllib3's paragraph."""
+    import re
+
+    text = str(exc)
+    match = re.search(r"\[Errno -?\d+\] ([^\"')]+)", text)
+    if match:
+        return match.group(1).strip()
+    for phrase in ("timed out", "Name or service not known", "Connection refused", "Connection reset"):
+        if phrase in text:
+            return phrase
+    return _first_line(exc)[:160]
 
 
 def _first_line(exc: Exception) -> str:

@@ -54,19 +54,25 @@ def push(home: Home, catalogue: Catalogue, remote: str, target_names: list[str],
     with home_lock(home.lock_file, True, say):
         settings = RemoteSettings.load(home.state)
         upload_url = settings.sources_backup.get(remote)
-        conan_home.prepare(home.conan, catalogue, settings.backup_urls(), upload_url)
+        conan_home.prepare(home.conan, catalogue, settings.backup_urls())
         from uktoolchain.engine.conan_adapter import ConanEngine  # the slow import, only now
 
         engine = ConanEngine(home.conan, home.logs / "engine.log")
+        refs = sorted({ref for ref, _ in packages})
+        sent = engine.upload(remote, sorted(packages), refs + [f"{BASE_RECIPE}/*"], force=force)
         staged: list[str] = []
         missing: list[str] = []
         if upload_url:
             entries = []
-            for ref in sorted({ref for ref, _ in packages}):
+            for ref in refs:
                 name, version = ref.split("#", 1)[0].split("/", 1)
                 conandata = yaml.safe_load((engine.export_folder(ref) / "conandata.yml").read_text()) or {}
                 entries += backup.entries_of(conandata, name, version)
             staged, missing = backup.stage(entries, SourceStore(home.sources), engine.sources_backup_folder())
-        recipes = sorted({ref for ref, _ in packages}) + [f"{BASE_RECIPE}/*"]
-        sent = engine.upload(remote, sorted(packages), recipes, force=force)
+            # Conan reads core.sources:upload_url when it starts: a second engine, with it set.
+            conan_home.prepare(home.conan, catalogue, settings.backup_urls(), upload_url)
+            try:
+                ConanEngine(home.conan, home.logs / "engine.log").upload_sources_backup(refs)
+            finally:
+                conan_home.prepare(home.conan, catalogue, settings.backup_urls())
     return PushReport(names, sent["recipes"], sent["packages"], staged, missing, upload_url)

@@ -33,8 +33,8 @@ def check_url(url: str, what: str = "remote URL") -> str:
 
 
 def credential_vars(name: str) -> tuple[str, str]:
-    """The environment variables Conan reads a remote's user and password from."""
-    upper = name.replace("-", "_").replace(".", "_").upper()
+    """The environment variables Conan reads a remote's user and password from (its rule)."""
+    upper = name.replace("-", "_").upper()
     return f"CONAN_LOGIN_USERNAME_{upper}", f"CONAN_PASSWORD_{upper}"
 
 
