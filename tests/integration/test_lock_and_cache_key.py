@@ -21,6 +21,7 @@ def test_lock_pins_recipes_and_sources_and_is_the_same_on_another_machine(uk, in
         sha = (index / "recipes" / name / "conandata.yml").read_text().split('sha256: "')[1][:64]
         assert data["components"][name]["source"] == f"sha256 {sha}"
     assert data["base"].startswith("ukbase/1.0#")
+    assert data["cache_key"] == uk("cache-key", "tiny", check=True).stdout.strip()
     assert str(tmp_path) not in lock.read_text() and "%" not in lock.read_text()  # no paths, no timestamps
 
     other = tmp_path / "other.lock"

@@ -24,13 +24,16 @@ def say(message: str) -> None:
 
 
 def run(args) -> int:
+    from uktoolchain.engine.cachekey import cache_key
     from uktoolchain.engine.installer import Installer
     from uktoolchain.engine.lockfile import ToolchainLock
 
     ctx = Context.load()
     targets = ctx.catalogue.resolve(args.targets)
-    pins = Installer(ctx.home, ctx.index, ctx.catalogue, ctx.config, say).pins(targets, ctx.overrides(args.source))
-    lock = ToolchainLock({t.name: list(t.components + t.host_components) for t in targets}, pins)
+    overrides = ctx.overrides(args.source)
+    pins = Installer(ctx.home, ctx.index, ctx.catalogue, ctx.config, say).pins(targets, overrides)
+    key = cache_key(ctx.index, ctx.catalogue, targets, {o.component: o.path for o in overrides})
+    lock = ToolchainLock({t.name: list(t.components + t.host_components) for t in targets}, pins, cache_key=key)
     try:
         atomic.write_text(args.output, lock.text())
     except OSError as exc:

@@ -29,12 +29,16 @@ class ToolchainLock:
     targets: dict[str, list[str]]  # target -> its components
     pins: Pins
     path: Path | None = None  # where it was read from, for messages
+    # The targets' `uktoolchain cache-key` when written: a CI cache keyed on this file's content
+    # (GitLab's cache:key:files) then follows every input, not only the recipes. Not enforced.
+    cache_key: str = ""
 
     def text(self) -> str:
         data = {
             "format": LOCK_FORMAT,
             "targets": {name: sorted(components) for name, components in sorted(self.targets.items())},
             "base": self.pins.base,
+            "cache_key": self.cache_key,
             "components": {
                 c: {"recipe": self.pins.recipes[c], "source": self.pins.sources[c]} for c in sorted(self.pins.recipes)
             },
@@ -57,7 +61,7 @@ class ToolchainLock:
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(f"cannot read the lock file {path}: {exc}",
                               "write it with `uktoolchain lock TARGET... -o FILE`") from exc
-        return cls(targets, pins, path)
+        return cls(targets, pins, path, str(data.get("cache_key", "")))
 
     def check(self, targets: list[str], now: Pins) -> None:
         """Refuse unless every target is in the lock and every pin is what the recipes give now."""
