@@ -276,3 +276,18 @@ def test_conan_server_is_no_sources_backup_server(uk, index, conan_server):
     assert result.returncode == 7, result.stderr
     assert "the packages were pushed, but the sources-backup server" in result.stderr, result.stderr
     assert "conan_server is not one" in result.stderr
+
+
+def test_an_unreachable_second_remote_is_named_and_the_first_still_used(uk, index, conan_server, tmp_path):
+    uk("remote", "add", "good", conan_server.url, check=True)
+    uk("install", "solo", "--plain", "--upload", "good", env=credentials("good", conan_server), check=True)
+
+    machine_b = second_home(tmp_path)
+    dead = f"http://127.0.0.1:{free_port()}"
+    uk("remote", "add", "good", conan_server.url, env=machine_b, check=True)
+    uk("remote", "add", "gone", dead, env=machine_b, check=True)
+    result = uk("install", "tiny", "--plain", env=machine_b, check=True)
+    notices = [line for line in result.stderr.splitlines() if "unreachable" in line]
+    assert notices == [f"remote gone is unreachable ({dead}: Connection refused); "
+                       "building here what it would have provided"], result.stderr
+    assert "installed: tiny (built beta, gamma; downloaded alpha from good)" in result.stderr

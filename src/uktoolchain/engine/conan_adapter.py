@@ -93,10 +93,23 @@ class ConanEngine:
                 with _remote_failures(None):
                     return self._graph(refs, conf, options, build_mode, remotes=remotes)
             except _Unreachable as exc:
-                culprit = _named_remote(str(exc.__cause__), remotes) or (remotes[0] if remotes else None)
+                culprit = _named_remote(str(exc.__cause__), remotes) or self._first_unreachable(remotes)
                 if culprit is None:
                     raise RemoteError(f"cannot reach a remote: {exc.reason}") from exc
                 self.unreachable[culprit.name] = f"{culprit.url}: {exc.reason}"
+
+    def _first_unreachable(self, remotes):
+        """Ask each remote one small question; the first that cannot answer is the culprit."""
+        from conan.api.model import ListPattern
+
+        for remote in remotes:
+            try:
+                self.api.list.select(ListPattern("ukbase/*", only_recipe=True), remote=remote)
+            except ConanConnectionError:
+                return remote
+            except ConanException:
+                continue
+        return None
 
     def plan(self, refs: list[str], conf: list[str], options: list[str], lockfile_path: Path,
              build_missing: bool = True) -> Plan:
@@ -398,8 +411,13 @@ def _first_line(exc: Exception) -> str:
 
 
 def _named_remote(text: str, remotes) -> object | None:
+    """The remote an error message names (by name, URL, or urllib3's "host='h', port=p")."""
+    from urllib.parse import urlsplit
+
     for remote in remotes:
-        if f"'{remote.name}'" in text or remote.url in text:
+        parts = urlsplit(remote.url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if f"'{remote.name}'" in text or remote.url in text or f"host='{parts.hostname}', port={port}" in text:
             return remote
     return None
 
