@@ -52,13 +52,13 @@ echo "building {name}"
 if [ -n "$SYNTH_SLEEP" ]; then echo "sleeping $SYNTH_SLEEP"; sleep "$SYNTH_SLEEP"; fi
 if [ -n "$SYNTH_FAIL_{upper}" ]; then echo "error: {name} is told to fail" >&2; exit 3; fi
 echo "{greeting}" > "$out/share/greeting"
-# A padded source makes a big package too (uploads and downloads worth measuring).
-if [ -f "$(dirname "$0")/padding.bin" ]; then cp "$(dirname "$0")/padding.bin" "$out/share/"; fi
 cat > "$out/bin/{name}" <<'EOF'
 #!/bin/sh
 cat "${upper}_HOME/share/greeting"
 EOF
 chmod +x "$out/bin/{name}"
+# A padded source makes a big package too (uploads and downloads worth measuring).
+if [ -f "$(dirname "$0")/padding.bin" ]; then cp "$(dirname "$0")/padding.bin" "$out/share/"; fi
 '''
 
 COMPONENTS = {"alpha": (), "beta": ("alpha",), "gamma": ("alpha",)}
