@@ -13,6 +13,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 import synthetic
 from conftest import credentials, shell_with_env
 from conan_server import free_port
@@ -107,6 +109,8 @@ def test_push_then_install_on_another_machine_builds_nothing(uk, index, conan_se
     assert "pushed tiny to ci: 4 recipe(s) and 3 package(s) uploaded" in pushed.stderr  # + the recipe base
     again = uk("push", "ci", env=credentials("ci", conan_server), check=True)  # default: every installed target
     assert "pushed tiny to ci: 0 recipe(s) and 0 package(s) uploaded" in again.stderr
+    leaks = subprocess.run(["grep", "-rl", conan_server.password, str(isolated_home)], capture_output=True, text=True)
+    assert leaks.stdout == "" and conan_server.password not in pushed.stderr + again.stderr
 
     machine_b = second_home(tmp_path)
     uk("remote", "add", "ci", conan_server.url, env=machine_b, check=True)
@@ -175,18 +179,32 @@ def tampered_package(original: bytes, replace: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def test_package_that_does_not_verify_is_refused(uk, index, conan_server, tmp_path):
+def garbled(data: bytes) -> bytes:
+    """The same archive with bytes in its middle flipped (a bad disk, a broken proxy)."""
+    middle = len(data) // 2
+    return data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 64]) + data[middle + 64:]
+
+
+@pytest.mark.parametrize("damage", ["tampered", "garbled"])
+def test_package_that_does_not_verify_is_refused(uk, index, server, conan_server, tmp_path, damage):
+    synthetic.write_index(index, server, padding=200_000)  # room to garble
     uk("remote", "add", "ci", conan_server.url, check=True)
     uk("install", "solo", "--plain", "--upload", "ci", env=credentials("ci", conan_server), check=True)
     [tgz] = [p for p in conan_server.package_files("alpha") if p.name == "conan_package.tgz"]
-    tgz.write_bytes(tampered_package(tgz.read_bytes(), {"share/greeting": b"hello from mallory\n"}))
+    if damage == "tampered":  # a well-formed archive whose greeting differs from the manifest's
+        tgz.write_bytes(tampered_package(tgz.read_bytes(), {"share/greeting": b"hello from mallory\n"}))
+    else:
+        tgz.write_bytes(garbled(tgz.read_bytes()))
 
     machine_b = second_home(tmp_path)
     home_b = Path(machine_b["UKTOOLCHAIN_HOME"])
     uk("remote", "add", "ci", conan_server.url, env=machine_b, check=True)
     result = uk("install", "solo", "--plain", env=machine_b)
     assert result.returncode == 7, result.stderr
+    # Garbled bytes inside a stored (incompressible) member unpack without a gzip error: only the
+    # manifest check catches them.
     assert "refused alpha" in result.stderr and "from remote ci: its files do not match its manifest" in result.stderr
+    assert "--no-remote" in result.stderr
     assert conan_packages(home_b, "alpha/1.0:*") == {}, "the refused package must not stay in the cache"
     assert not (home_b / "state" / "installed" / "solo.json").exists()
 
