@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tarfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -161,7 +162,15 @@ class SourceStore:
         backup_urls: list[str] = (),
     ) -> Path:
         """The archive of a conandata entry, from the store, a mirror dir, its URLs in order, or
-        a sources-backup server (``<backup>/<checksum>``) when the origin is gone."""
+        a sources-backup server (``<backup>/<checksum>``) when the origin is gone.
+
+        Builds running side by side may need the same archive (two cross-compilers built from
+        one host compiler's source whose binary came from a remote): one fetches, the other waits.
+        """
+        with _lock_for(Checksum.of_entry(entry).digest):
+            return self._ensure(component, entry, mirror_dirs, progress, backup_urls)
+
+    def _ensure(self, component, entry, mirror_dirs, progress, backup_urls) -> Path:
         checksum = Checksum.of_entry(entry)
         target = self.path_for(checksum.digest)
         if target.is_file():
@@ -195,6 +204,16 @@ class SourceStore:
             f"put the file, named {checksum.digest}, in a mirror directory (UKTOOLCHAIN_SOURCE_MIRROR; now: {mirrors}) "
             f"or use --source {component}=PATH",
         )
+
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock_for(digest: str) -> threading.Lock:
+    """One lock per archive in this process (other processes are kept out by the home lock)."""
+    with _locks_guard:
+        return _locks.setdefault(digest, threading.Lock())
 
 
 class DownloadFailed(Exception):

@@ -98,3 +98,33 @@ def test_local_source_digest_is_by_content(tmp_path):
     assert content_digest(one) == content_digest(two)
     (two / "sub" / "f.txt").chmod(0o755)
     assert content_digest(one) != content_digest(two)
+
+
+def test_builds_side_by_side_fetch_a_shared_archive_once(server, tmp_path):
+    """Two dependants of a package that came from a remote need its source: one download."""
+    import hashlib
+    import threading
+
+    import synthetic
+
+    data = synthetic.make_tarball("alpha", "shared", padding=300_000)
+    (server.root / "alpha.tgz").write_bytes(data)
+    server.state.throttle = 0.01  # a download that lasts long enough to overlap
+    entry = {"url": [server.url("alpha.tgz")], "sha256": hashlib.sha256(data).hexdigest()}
+    store = SourceStore(tmp_path / "store")
+    results, errors = [], []
+
+    def fetch() -> None:
+        try:
+            results.append(store.ensure("alpha", entry, []))
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fetch) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == [] and len(results) == 2 and results[0] == results[1]
+    assert results[0].read_bytes() == data
+    assert server.state.requests == ["/alpha.tgz"]

@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import sqlite3
 import sys
-from pathlib import Path
-
 import threading
+from pathlib import Path
 
 from conan.api.conan_api import ConanAPI
 from conan.errors import ConanException
@@ -276,8 +276,14 @@ class ConanEngine:
             for ref, package_id in packages:
                 selected.merge(self.api.list.select(ListPattern(f"{ref}:{package_id}")))
             enabled = [r for r in self.api.remotes.list() if not r.disabled]
-            with _remote_failures(remote):
-                self.api.upload.upload_full(selected, remote, enabled, check_integrity=True, force=force)
+            try:
+                with _remote_failures(remote):
+                    self.api.upload.upload_full(selected, remote, enabled, check_integrity=True, force=force)
+            except ConanException as exc:
+                if "No space left" in str(exc):
+                    raise
+                raise RemoteError(f"uploading to remote {remote_name} failed: {_first_line(exc)}",
+                                  f"rerun `uktoolchain push {remote_name}` to complete it; details in {self.log_path}") from exc
             sent = {"recipes": 0, "packages": 0}
             for ref, prefs in selected.items():
                 sent["recipes"] += bool(selected.recipe_dict(ref).get("upload"))
@@ -393,8 +399,6 @@ def _credentials_problem(name: str) -> RemoteError:
 
 def _connection_reason(exc: Exception) -> str:
     """"Connection refused", "timed out", ... rather than urllib3's paragraph."""
-    import re
-
     text = str(exc)
     match = re.search(r"\[Errno -?\d+\] ([^\"')]+)", text)
     if match:
@@ -423,8 +427,6 @@ def _named_remote(text: str, remotes) -> object | None:
 
 
 def _named_remote_text(text: str) -> str | None:
-    import re
-
     match = re.search(r"remote '([^']+)'", text)
     return match.group(1) if match else None
 
