@@ -67,6 +67,23 @@ def test_remote_add_list_login_remove(uk, index, conan_server, isolated_home):
     assert gone.returncode == 2 and "no remote named ci" in gone.stderr
 
 
+def test_remote_login_prompts_for_the_password_on_a_terminal(uk, index, conan_server):
+    import pexpect
+
+    uk("remote", "add", "ci", conan_server.url, check=True)
+    command = uk_command()
+    child = pexpect.spawn(command[0], [*command[1:], "remote", "login", "ci", conan_server.user],
+                          encoding="utf-8", timeout=60, env=dict(os.environ))
+    child.logfile_read = transcript = io.StringIO()  # everything the terminal shows
+    child.expect(f"password for {conan_server.user} on ci: ")
+    child.sendline(conan_server.password)
+    child.expect(f"logged in to ci as {conan_server.user}")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert conan_server.password not in transcript.getvalue()  # not echoed
+
+
 def uk_command() -> list[str]:
     import sys
 
