@@ -1,11 +1,11 @@
 """uktoolchain lock TARGET... -o FILE — pin recipe revisions and source checksums for --locked."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from uktoolchain import atomic
 from uktoolchain.cli.context import Context
+from uktoolchain.cli.install import say
 from uktoolchain.errors import home_error_for_path
 
 
@@ -17,10 +17,6 @@ def register(sub) -> None:
     parser.add_argument("--source", action="append", default=[], metavar="COMPONENT=PATH",
                         help="as for install: a local source is pinned by its checksum")
     parser.set_defaults(run=run)
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def run(args) -> int:

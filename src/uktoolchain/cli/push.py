@@ -1,9 +1,8 @@
 """uktoolchain push REMOTE [TARGET...] — upload installed toolchains so others need not build them."""
 from __future__ import annotations
 
-import sys
-
 from uktoolchain.cli.context import Context
+from uktoolchain.cli.install import say
 from uktoolchain.engine.remotes import check_name
 
 
@@ -13,10 +12,6 @@ def register(sub) -> None:
     parser.add_argument("targets", nargs="*", metavar="TARGET", help="default: every installed target")
     parser.add_argument("--force", action="store_true", help="upload again what the remote has already")
     parser.set_defaults(run=run)
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def push_and_report(ctx: Context, remote: str, targets: list[str], force: bool = False) -> None:
