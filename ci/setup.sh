@@ -49,3 +49,10 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 .venv/bin/python -m pip install -q -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/uktoolchain --version
+
+# conan_server for the remote tests (a real server on 127.0.0.1): its own venv, as it pins its own Conan.
+if ! .venv-server/bin/python -c "import conans.server.launcher" >/dev/null 2>&1; then
+  "$python" -m venv .venv-server
+  .venv-server/bin/python -m pip install -q 'conan-server>=2.20,<3' 2>&1 | grep -v "^WARNING: Location" || true
+fi
+.venv-server/bin/python -c "import conans.server.launcher"

@@ -70,3 +70,23 @@ def shell_with_env(env_script: str, command: str) -> subprocess.CompletedProcess
         ["sh", "-c", f"{env_script}\n{command}"], capture_output=True, text=True,
         env={"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp")},
     )
+
+
+@pytest.fixture
+def conan_server(tmp_path):
+    """A real conan_server on 127.0.0.1 (its own venv, see tests/conan_server.py), stopped after."""
+    from conan_server import ConanServer, server_python
+
+    if server_python() is None:
+        message = "conan_server is not installed: run ci/setup.sh (it makes .venv-server)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with ConanServer(tmp_path / "conan-server") as srv:
+        yield srv
+
+
+def credentials(remote: str, server) -> dict:
+    """Conan's credential variables for ``remote`` (how CI passes secrets)."""
+    upper = remote.replace("-", "_").upper()
+    return {f"CONAN_LOGIN_USERNAME_{upper}": server.user, f"CONAN_PASSWORD_{upper}": server.password}

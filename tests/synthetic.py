@@ -57,6 +57,8 @@ cat > "$out/bin/{name}" <<'EOF'
 cat "${upper}_HOME/share/greeting"
 EOF
 chmod +x "$out/bin/{name}"
+# A padded source makes a big package too (uploads and downloads worth measuring).
+if [ -f "$(dirname "$0")/padding.bin" ]; then cp "$(dirname "$0")/padding.bin" "$out/share/"; fi
 '''
 
 COMPONENTS = {"alpha": (), "beta": ("alpha",), "gamma": ("alpha",)}
@@ -81,12 +83,39 @@ def make_tarball(name: str, greeting: str, padding: int = 0) -> bytes:
 
 
 class RangeHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves files with Range support; counts requests; can cut one response short."""
+    """Serves files with Range support; counts requests; can cut one response short. Takes PUT
+    too (written whole, then renamed), like the plain file stores used as sources-backup servers."""
 
     server_version = "synthetic"
 
     def log_message(self, *args) -> None:  # keep test output clean
         pass
+
+    def do_PUT(self) -> None:
+        state: ServerState = self.server.state  # type: ignore[attr-defined]
+        state.requests.append(f"PUT {self.path}")
+        target = Path(self.translate_path(self.path))
+        if not state.writable or target.parent != Path(self.directory):
+            self.send_error(405)
+            return
+        length = int(self.headers.get("Content-Length", 0))
+        partial = target.with_name(f".{target.name}.part")
+        with open(partial, "wb") as stream:
+            remaining = length
+            while remaining:
+                chunk = self.rfile.read(min(remaining, 1 << 16))
+                if not chunk:
+                    break
+                stream.write(chunk)
+                remaining -= len(chunk)
+        if remaining:
+            partial.unlink()
+            self.send_error(400)
+            return
+        partial.replace(target)
+        self.send_response(201)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_GET(self) -> None:
         state: ServerState = self.server.state  # type: ignore[attr-defined]
@@ -132,6 +161,7 @@ class ServerState:
     ranges: list[str | None] = field(default_factory=list)
     cut_once: dict[str, int] = field(default_factory=dict)
     throttle: float = 0.0
+    writable: bool = False  # accept PUT
 
 
 class FileServer:

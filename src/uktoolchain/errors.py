@@ -37,12 +37,20 @@ class TargetNotAvailableError(UsageError):
     pass
 
 
+class UnknownRemoteError(UsageError):
+    pass
+
+
 class ConfigError(UkError):
     exit_code = 3
 
 
 class SourceOverrideError(ConfigError):
     pass
+
+
+class LockMismatchError(ConfigError):
+    """The recipes resolve to other revisions or sources than a lock file pins."""
 
 
 class SourceError(UkError):
@@ -99,6 +107,17 @@ class NotInstalledError(EnvironmentProblem):
 
 class RemoteError(UkError):
     exit_code = 7
+
+
+class DownloadError(BuildError):
+    """Downloading a package from a remote failed; carries the log tail like a build failure."""
+
+    exit_code = 7
+
+    def __init__(self, component: str, log_path: str, tail: list[str], remote: str | None):
+        super().__init__(component, log_path, tail,
+                         f"rerun to retry, or install with --no-remote to build it here instead of using {remote}")
+        self.message = f"downloading {component} from remote {remote} failed; full log: {log_path}"
 
 
 class CheckFailedError(UkError):

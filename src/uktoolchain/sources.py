@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tarfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -203,9 +204,19 @@ class SourceStore:
         mirror_dirs: list[Path],
         progress: ProgressCallback | None = None,
         what: str | None = None,
+        backup_urls: list[str] = (),
     ) -> Path:
-        """The archive of a conandata entry, from the store, a mirror dir, or its URLs in order.
-        ``what`` names the file for messages when a source has several."""
+        """The archive of a conandata entry, from the store, a mirror dir, its URLs in order, or
+        a sources-backup server (``<backup>/<checksum>``) when the origin is gone. ``what`` names
+        the file for messages when a source has several.
+
+        Builds running side by side may need the same archive (two cross-compilers built from
+        one host compiler's source whose binary came from a remote): one fetches, the other waits.
+        """
+        with _lock_for(Checksum.of_entry(entry).digest):
+            return self._ensure(component, entry, mirror_dirs, progress, what, backup_urls)
+
+    def _ensure(self, component, entry, mirror_dirs, progress, what, backup_urls) -> Path:
         checksum = Checksum.of_entry(entry)
         target = self.path_for(checksum.digest)
         if target.is_file():
@@ -219,6 +230,7 @@ class SourceStore:
                 return target
         urls = entry.get("url") or []
         urls = [urls] if isinstance(urls, str) else list(urls)
+        urls += [f"{backup.rstrip('/')}/{checksum.digest}" for backup in backup_urls]
         failures: list[str] = []
         mismatch: ChecksumMismatchError | None = None
         for url in urls:
@@ -238,6 +250,16 @@ class SourceStore:
             f"put the file, named {checksum.digest}, in a mirror directory (UKTOOLCHAIN_SOURCE_MIRROR; now: {mirrors}) "
             f"or use --source {component}=PATH",
         )
+
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock_for(digest: str) -> threading.Lock:
+    """One lock per archive in this process (other processes are kept out by the home lock)."""
+    with _locks_guard:
+        return _locks.setdefault(digest, threading.Lock())
 
 
 class DownloadFailed(Exception):

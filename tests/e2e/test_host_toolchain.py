@@ -2,7 +2,12 @@
 
 Upstream hosts are unreachable on our machines, so OCaml comes from `npm pack ocaml@5.3.0` as a
 local source and findlib/dune from a mirror directory holding Debian's byte-identical .orig
-tarballs. ci/fetch-local-sources.sh prints both paths.
+tarballs. ci/fetch-local-sources.sh prints both paths. The toolchain built here is then pushed to a
+real conan_server on 127.0.0.1 and installed into a fresh home at another path with --build=never:
+the proof that what CI builds once, every machine downloads and uses as is. Run it alone with:
+
+    UKTOOLCHAIN_TEST_OCAML_SOURCE=~/.cache/uktoolchain-ci/ocaml-5.3.0.tgz \
+    UKTOOLCHAIN_TEST_MIRROR=~/.cache/uktoolchain-ci/mirror .venv/bin/python -m pytest tests/e2e/test_host_toolchain.py
 """
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ import subprocess
 
 import pytest
 
-from conftest import shell_with_env
+from conftest import credentials, shell_with_env
 
 OCAML_SOURCE = os.environ.get("UKTOOLCHAIN_TEST_OCAML_SOURCE")
 MIRROR = os.environ.get("UKTOOLCHAIN_TEST_MIRROR")
@@ -54,7 +59,7 @@ def exercise(env_script: str, workdir) -> None:
         assert expected in ran.stdout, f"{command}\nstdout: {ran.stdout}\nstderr: {ran.stderr}"
 
 
-def test_host_toolchain_builds_works_and_relocates(uk, tmp_path, isolated_home):
+def test_host_toolchain_builds_works_and_relocates(uk, tmp_path, isolated_home, conan_server):
     result = uk("install", "unix", "--plain", "--source", f"ocaml={OCAML_SOURCE}",
                 env={"UKTOOLCHAIN_SOURCE_MIRROR": MIRROR}, timeout=3600)
     assert result.returncode == 0, result.stderr[-4000:]
@@ -62,6 +67,7 @@ def test_host_toolchain_builds_works_and_relocates(uk, tmp_path, isolated_home):
     assert "built ocaml, ocamlfind, dune" in result.stderr or "built ocaml, dune, ocamlfind" in result.stderr
 
     exercise(uk("env", "unix", check=True).stdout, tmp_path / "work1")
+    install_from_remote_elsewhere(uk, tmp_path, isolated_home, conan_server)
 
     # Relocation: the same home under another path, the original gone.
     moved = tmp_path / "another" / "place"
@@ -75,3 +81,31 @@ def test_host_toolchain_builds_works_and_relocates(uk, tmp_path, isolated_home):
     exercise(script, tmp_path / "work2")
     grep = subprocess.run(["grep", "-rIl", str(isolated_home), str(moved / "conan" / "p")], capture_output=True, text=True)
     assert grep.stdout == "", "build-machine paths inside packages:\n" + grep.stdout
+
+
+def install_from_remote_elsewhere(uk, tmp_path, home_a, server) -> None:
+    """Push home A's toolchain, install it into a fresh home B at another path without building,
+    and use it from B."""
+    uk("remote", "add", "ci", server.url, check=True)
+    pushed = uk("push", "ci", "unix", env=credentials("ci", server), timeout=900)
+    assert pushed.returncode == 0, pushed.stderr[-3000:]
+    assert "3 package(s) uploaded" in pushed.stderr, pushed.stderr
+
+    home_b = tmp_path / "machine-b" / "elsewhere" / "home"
+    env_b = {"UKTOOLCHAIN_HOME": str(home_b), "UKTOOLCHAIN_SOURCE_MIRROR": MIRROR}
+    uk("remote", "add", "ci", server.url, env=env_b, check=True)
+    # The same local OCaml source gives the same recipe revision, hence the same binaries.
+    fetched = uk("install", "unix", "--plain", "--build=never", "--source", f"ocaml={OCAML_SOURCE}",
+                 env=env_b, timeout=900)
+    assert fetched.returncode == 0, fetched.stderr[-3000:]
+    assert "(nothing to build; downloaded " in fetched.stderr, fetched.stderr
+    for component in ("ocaml", "ocamlfind", "dune"):
+        assert f"{component} from ci" in fetched.stderr
+        assert "Download (ci)" in (home_b / "logs" / f"{component}.log").read_text()
+    assert not (home_b / "state" / "timings.json").exists(), "nothing was built in B"
+
+    script = uk("env", "unix", env=env_b, check=True).stdout
+    assert str(home_a) not in script
+    exercise(script, tmp_path / "work-b")
+    grep = subprocess.run(["grep", "-rIl", str(home_a), str(home_b / "conan" / "p")], capture_output=True, text=True)
+    assert grep.stdout == "", "machine A's paths inside B's packages:\n" + grep.stdout

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from uktoolchain.cli.context import Context
 from uktoolchain.engine import stamps
@@ -21,6 +22,13 @@ def register(sub) -> None:
                         help="also install an optional part for the targets (rust); it stays on later installs")
     parser.add_argument("--without", dest="drop", action="append", default=[], metavar="EXTRA",
                         help="drop an optional part the targets were installed with")
+    parser.add_argument("--build", choices=("missing", "never"), default="missing",
+                        help="missing (default): build what neither this home nor a remote has; "
+                        "never: fail instead of building")
+    parser.add_argument("--no-remote", action="store_true", help="do not look in the remotes; build what is missing")
+    parser.add_argument("--locked", type=Path, metavar="FILE",
+                        help="refuse recipes or sources other than those FILE pins (see `uktoolchain lock`)")
+    parser.add_argument("--upload", metavar="REMOTE", help="then push the targets to REMOTE (like `uktoolchain push`)")
     parser.set_defaults(run=run)
 
 
@@ -37,12 +45,27 @@ def run(args) -> int:
                for t in ctx.catalogue.resolve(args.targets)]
     overrides = ctx.overrides(args.source)
     by_component = {o.component: o.path for o in overrides}
+    locked = None
+    if args.locked is not None:
+        from uktoolchain.engine.lockfile import ToolchainLock
+
+        locked = ToolchainLock.load(args.locked)
     if not args.force and all(
-        stamps.up_to_date(ctx.home, ctx.index, ctx.catalogue, t, by_component) for t in targets
+        stamps.up_to_date(ctx.home, ctx.index, ctx.catalogue, t, by_component)
+        and (locked is None or (t.name in locked.targets and locked.matches_stamp(stamps.read_stamp(ctx.home, t.name)["packages"])))
+        for t in targets
     ):
         say(f"up to date: {', '.join(t.name for t in targets)}")
-        return 0
+    else:
+        install(ctx, args, targets, overrides, locked)
+    if args.upload:
+        from uktoolchain.cli.push import push_and_report
 
+        push_and_report(ctx, args.upload, [t.name for t in targets])
+    return 0
+
+
+def install(ctx: Context, args, targets, overrides, locked) -> None:
     from uktoolchain.console import make_view
     from uktoolchain.engine.installer import InstallOptions, Installer
     from uktoolchain.preflight import require_buildable
@@ -52,10 +75,14 @@ def run(args) -> int:
     plain = args.plain or bool(os.environ.get("CI"))
     report = Installer(ctx.home, ctx.index, ctx.catalogue, ctx.config, say).install(
         targets, overrides, make_view(plain),
-        InstallOptions(parallel=args.jobs, wait_for_lock=not args.no_wait),
+        InstallOptions(parallel=args.jobs, wait_for_lock=not args.no_wait, build_missing=args.build == "missing",
+                       use_remotes=not args.no_remote, locked=locked),
     )
     built = [p.label for p in report.plan.packages.values() if p.action == "build"]
-    say(f"installed: {', '.join(report.packages)}" + (f" (built {', '.join(built)})" if built else " (nothing to build)"))
+    fetched = [f"{p.label} from {p.remote}" for p in report.plan.packages.values() if p.action == "download"]
+    summary = f"built {', '.join(built)}" if built else "nothing to build"
+    if fetched:
+        summary += f"; downloaded {', '.join(fetched)}"
+    say(f"installed: {', '.join(report.packages)} ({summary})")
     for target in report.packages:
         say(f'use it:    eval "$(uktoolchain env {target})"     (fish: uktoolchain env {target} --shell fish | source)')
-    return 0

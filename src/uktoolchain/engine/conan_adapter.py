@@ -1,33 +1,42 @@
 """The one module that imports Conan. Its API is marked experimental: keep every use here.
 
 Work in this process: exporting recipes, computing the plan (graph, package ids, what is cached,
-downloadable or to build), and reading what installed packages publish. Building a package runs
-in a separate ``conan install`` process (see ``build_command``), so each build has its own log
-file, can be interrupted cleanly and can run beside an independent one.
+downloadable or to build), reading what installed packages publish, remotes (add, login, upload)
+and verifying downloaded packages. Building or downloading a package runs in a separate
+``conan install`` process (see ``build_command``), so each job has its own log file, can be
+interrupted cleanly and can run beside an independent one.
 """
 from __future__ import annotations
 
 import contextlib
 import errno
 import os
+import re
 import sqlite3
 import sys
+import threading
 from pathlib import Path
 
 from conan.api.conan_api import ConanAPI
 from conan.errors import ConanException
+from conan.internal.errors import AuthenticationException, ConanConnectionError, ForbiddenException
 
 from uktoolchain.engine.model import BUILD, CACHED, DOWNLOAD, InstalledPackage, Plan, PlannedPackage, package_label
-from uktoolchain.errors import EngineError
+from uktoolchain.engine.remotes import credential_vars
+from uktoolchain.errors import EngineError, RemoteError, UnknownRemoteError, UsageError
 from uktoolchain.home import home_error
 
 _ACTIONS = {"Cache": CACHED, "Download": DOWNLOAD, "Update": DOWNLOAD, "Build": BUILD, "Missing": BUILD}
 
 
 class ConanEngine:
-    def __init__(self, conan_home: Path, log_path: Path):
+    def __init__(self, conan_home: Path, log_path: Path, use_remotes: bool = True):
         self.home = conan_home
         self.log_path = log_path
+        self.use_remotes = use_remotes
+        # Remotes that failed to answer during this run (name -> reason): left out from then on.
+        self.unreachable: dict[str, str] = {}
+        self._verify_lock = threading.Lock()
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with self._quiet():
             self.api = ConanAPI(cache_folder=str(conan_home))
@@ -59,22 +68,57 @@ class ConanEngine:
         return host, build
 
     def _remotes(self):
-        return [r for r in self.api.remotes.list() if not r.disabled]
+        if not self.use_remotes:
+            return []
+        return [r for r in self.api.remotes.list() if not r.disabled and r.name not in self.unreachable]
+
+    def remote_names(self) -> list[str]:
+        return [r.name for r in self._remotes()]
 
     def _graph(self, refs: list[str], conf: list[str], options: list[str], build_mode: list[str] | None,
-               lockfile=None):
+               lockfile=None, remotes=None):
         host, build = self._profiles(conf, options)
-        remotes = self._remotes()
+        remotes = self._remotes() if remotes is None else remotes
         graph = self.api.graph.load_graph_requires(refs, None, host, build, lockfile, remotes, None)
         graph.report_graph_error()
         self.api.graph.analyze_binaries(graph, build_mode, remotes=remotes, lockfile=lockfile)
         return graph, remotes
 
+    def _graph_with_reachable_remotes(self, refs, conf, options, build_mode):
+        """The graph, asking the remotes for binaries; a remote that cannot be reached is left out
+        (noted in ``self.unreachable``) and the graph computed again without it."""
+        while True:
+            remotes = self._remotes()
+            try:
+                with _remote_failures(None):
+                    return self._graph(refs, conf, options, build_mode, remotes=remotes)
+            except _Unreachable as exc:
+                culprit = _named_remote(str(exc.__cause__), remotes) or self._first_unreachable(remotes)
+                if culprit is None:
+                    raise RemoteError(f"cannot reach a remote: {exc.reason}") from exc
+                self.unreachable[culprit.name] = f"{culprit.url}: {exc.reason}"
+
+    def _first_unreachable(self, remotes):
+        """Ask each remote one small question; the first that cannot answer is the culprit."""
+        from conan.api.model import ListPattern
+
+        for remote in remotes:
+            try:
+                self.api.list.select(ListPattern("ukbase/*", only_recipe=True), remote=remote)
+            except ConanConnectionError:
+                return remote
+            except ConanException:
+                continue
+        return None
+
     def plan(self, refs: list[str], conf: list[str], options: list[str], lockfile_path: Path,
              build_missing: bool = True) -> Plan:
-        """What it takes to have ``refs`` (one graph: one set of options, e.g. one target arch)."""
+        """What it takes to have ``refs`` (one graph: one set of options, e.g. one target arch).
+
+        A package that is in no cache is looked up in the remotes first (action DOWNLOAD); only
+        what no remote has is built (BUILD), and only with ``build_missing``."""
         with self._quiet():
-            graph, _ = self._graph(refs, conf, options, ["missing"] if build_missing else None)
+            graph, _ = self._graph_with_reachable_remotes(refs, conf, options, ["missing"] if build_missing else None)
             lockfile = self.api.lockfile.update_lockfile(None, graph)
             self.api.lockfile.save_lockfile(lockfile, str(lockfile_path))
             packages: dict[str, PlannedPackage] = {}
@@ -93,14 +137,19 @@ class ConanEngine:
                     deps=tuple(_label(d) for d in node.neighbors()),
                     options=tuple(options),
                     lockfile=str(lockfile_path),
+                    remote=node.binary_remote.name if action == DOWNLOAD and node.binary_remote else None,
                 )
         return Plan(packages)
 
     def build_command(self, package: PlannedPackage, conf: list[str]) -> list[str]:
-        """A ``conan install`` of one package from the plan: builds it, or downloads it."""
+        """A ``conan install`` of one package from the plan: builds it, or downloads it from the
+        remote the plan found it on (and from no other: an unreachable remote is never retried)."""
         command = [sys.executable, "-m", "conans.conan", "install", f"--requires={package.ref}",
                    f"--lockfile={package.lockfile}", f"--build=missing:{package.name}/{package.version}",
-                   "-pr:h", "default", "-pr:b", "build"]
+                   "-pr:h", "default", "-pr:b", "build",
+                   # Conan writes env scripts for the consumer: into the home, not the caller's directory.
+                   f"--output-folder={self.home.parent / 'state' / 'generated'}"]
+        command += ["-r", package.remote] if package.remote else ["--no-remote"]
         for item in conf:
             command += ["-c", item]
         for item in package.options:
@@ -115,7 +164,7 @@ class ConanEngine:
         """Package folders and published environment, once everything is in the cache."""
         with self._quiet():
             lockfile = self.api.lockfile.get_lockfile(lockfile=str(lockfile_path), partial=True)
-            graph, remotes = self._graph(refs, conf, options, None, lockfile=lockfile)
+            graph, remotes = self._graph(refs, conf, options, None, lockfile=lockfile, remotes=[])
             missing = [n.ref for n in graph.nodes if n.ref and n.binary not in ("Cache", "Skip")]
             if missing:
                 raise EngineError(f"packages still missing after the build: {', '.join(map(str, missing))}")
@@ -141,6 +190,141 @@ class ConanEngine:
             self.api.cache.clean(source=False, build=True, download=True, temp=True)
         return result
 
+    # -- downloaded packages ------------------------------------------------------------------
+    def verify_download(self, package: PlannedPackage) -> None:
+        """Refuse a package whose files do not match its manifest, or whose manifest does not
+        hash to its package revision: Conan unpacks downloads without checking either. A refused
+        package is removed from the cache, so nothing ever uses it."""
+        from conan.api.model import ListPattern
+        from conan.internal.model.manifest import FileTreeManifest
+
+        with self._verify_lock, self._quiet():  # jobs finish on several threads
+            listing = self.api.list.select(ListPattern(f"{package.ref}:{package.package_id}"))
+            prefs = [pref for _, packages in listing.items() for pref in packages]
+            problem = None if prefs else "it is not in the cache after the download"
+            if prefs and any(True for _ in self.api.cache.check_integrity(listing, return_pkg_list=True).items()):
+                problem = "its files do not match its manifest"
+            for pref in prefs:
+                if not problem and FileTreeManifest.load(self.api.cache.package_path(pref)).summary_hash != pref.revision:
+                    problem = f"its manifest does not hash to its revision {pref.revision}"
+            if problem:
+                for pref in prefs:
+                    self.api.remove.package(pref)
+        if problem:
+            raise RemoteError(
+                f"refused {package.label} ({package.ref}:{package.package_id}) from remote {package.remote}: "
+                f"{problem}; it was not installed",
+                f"the copy on {package.remote} is damaged: push a good build again "
+                f"(`uktoolchain push {package.remote} TARGET --force`), or install with --no-remote to build it here",
+            )
+
+    # -- remotes ------------------------------------------------------------------------------
+    def remote_add(self, name: str, url: str, force: bool) -> None:
+        from conan.api.model import Remote
+
+        with self._quiet():
+            if not force and name in {r.name for r in self.api.remotes.list(only_enabled=False)}:
+                raise UsageError(f"a remote named {name} exists already",
+                                  f"remove it first (`uktoolchain remote remove {name}`) or add with --force")
+            self.api.remotes.add(Remote(name, url), force=force)
+
+    def remote_list(self) -> list[dict]:
+        """Each remote: name, url, enabled, and the user it is logged in as (never a token)."""
+        with self._quiet():
+            result = []
+            for remote in self.api.remotes.list(only_enabled=False):
+                info = self.api.remotes.user_info(remote)
+                result.append({"name": remote.name, "url": remote.url, "enabled": not remote.disabled,
+                               "user": info["user_name"] if info["authenticated"] else None})
+        return result
+
+    def remote_remove(self, name: str) -> None:
+        with self._quiet():
+            remote = self._remote(name)
+            self.api.remotes.user_logout(remote)  # its token goes with it
+            self.api.remotes.remove(name)
+
+    def remote_login(self, name: str, user: str, password: str) -> None:
+        """One authentication request: wrong credentials fail at once, never retried."""
+        with self._quiet():
+            remote = self._remote(name)
+            with _remote_failures(remote, user):
+                self.api.remotes.user_login(remote, user, password)
+
+    def _remote(self, name: str):
+        remotes = {r.name: r for r in self.api.remotes.list(only_enabled=False)}
+        if name not in remotes:
+            known = ", ".join(remotes) or "none"
+            raise UnknownRemoteError(f"no remote named {name} (configured: {known})",
+                                     f"add it with `uktoolchain remote add {name} URL`")
+        return remotes[name]
+
+    # -- upload -------------------------------------------------------------------------------
+    def upload(self, remote_name: str, packages: list[tuple[str, str]], recipes: list[str], force: bool = False) -> dict:
+        """Upload recipes and package binaries ("name/version#rrev", package_id) to a remote.
+
+        Conan uploads each binary's manifest last and a server lists a package revision only once
+        its manifest arrived: an interrupted upload leaves nothing visible, and the next one
+        uploads what is missing. Returns counts. (Source archives: ``upload_sources_backup``.)"""
+        from conan.api.model import ListPattern, PackagesList
+
+        with self._quiet():
+            remote = self._remote(remote_name)
+            selected = PackagesList()
+            for ref in recipes:
+                selected.merge(self.api.list.select(ListPattern(ref, only_recipe=True)))
+            for ref, package_id in packages:
+                selected.merge(self.api.list.select(ListPattern(f"{ref}:{package_id}")))
+            enabled = [r for r in self.api.remotes.list() if not r.disabled]
+            try:
+                with _remote_failures(remote):
+                    self.api.upload.upload_full(selected, remote, enabled, check_integrity=True, force=force)
+            except ConanException as exc:
+                if "No space left" in str(exc):
+                    raise
+                raise RemoteError(f"uploading to remote {remote_name} failed: {_first_line(exc)}",
+                                  f"rerun `uktoolchain push {remote_name}` to complete it; details in {self.log_path}") from exc
+            sent = {"recipes": 0, "packages": 0}
+            for ref, prefs in selected.items():
+                sent["recipes"] += bool(selected.recipe_dict(ref).get("upload"))
+                sent["packages"] += sum(bool(selected.package_dict(p).get("upload")) for p in prefs)
+        return sent
+
+    def upload_sources_backup(self, recipes: list[str]) -> int:
+        """Send the sources-backup folder's archives of these recipes to ``core.sources:upload_url``
+        (the engine must have been made with it set); archives the server has are skipped."""
+        from conan.api.model import ListPattern, PackagesList
+
+        with self._quiet():
+            url = self.api.config.get("core.sources:upload_url")
+            selected = PackagesList()
+            for ref in recipes:
+                selected.merge(self.api.list.select(ListPattern(ref, only_recipe=True)))
+            files = self.api.cache.get_backup_sources(selected, only_upload=False)
+            try:
+                self.api.upload.upload_backup_sources(files)
+            except ConanException as exc:
+                raise RemoteError(
+                    f"the packages were pushed, but the sources-backup server {url} refused the source archives: "
+                    f"{_first_line(exc)}",
+                    "it must be a file store that takes HTTP PUT and GET (e.g. an Artifactory generic repository); "
+                    "conan_server is not one: `uktoolchain remote add NAME URL --force` without --sources-backup",
+                ) from exc
+        return len([f for f in files if not f.endswith(".json")])
+
+    def sources_backup_folder(self) -> Path:
+        """Where Conan keeps source archives to upload to the sources-backup server (``s/``)."""
+        from conan.internal.cache.home_paths import HomePaths
+
+        configured = self.api.config.get("core.sources:download_cache")
+        return Path(configured or HomePaths(str(self.home)).default_sources_backup_folder) / "s"
+
+    def export_folder(self, ref: str) -> Path:
+        from conan.api.model import RecipeReference
+
+        with self._quiet():
+            return Path(self.api.cache.export_path(RecipeReference.loads(ref)))
+
     # -- housekeeping -------------------------------------------------------------------------
     def remove_unused(self, keep: set[str]) -> list[str]:
         """Remove every package binary whose "name/version#rrev:package_id" is not in ``keep``,
@@ -164,6 +348,87 @@ class ConanEngine:
                         self.api.remove.recipe(ref)
             self.api.cache.clean(source=True, build=True, download=True, temp=True)
         return removed
+
+
+class _Unreachable(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@contextlib.contextmanager
+def _remote_failures(remote, user: str | None = None):
+    """Conan's remote errors as uktoolchain's: exit 7 with what to do, never Conan's traceback.
+    An unreachable remote raises _Unreachable when ``remote`` is None (the planner decides)."""
+    try:
+        yield
+    except ConanConnectionError as exc:
+        reason = _connection_reason(exc)
+        if remote is None:
+            raise _Unreachable(reason) from exc
+        raise RemoteError(f"remote {remote.name} ({remote.url}) is unreachable: {reason}",
+                          "check the URL (`uktoolchain remote list`) and the network") from exc
+    except AuthenticationException as exc:
+        name = remote.name if remote is not None else _named_remote_text(str(exc)) or "a remote"
+        if user is not None:
+            raise RemoteError(f"remote {name} rejected the credentials of user {user}",
+                              f"check the user and password, then `uktoolchain remote login {name}`") from exc
+        raise _credentials_problem(name) from exc
+    except ForbiddenException as exc:
+        name = remote.name if remote is not None else "the remote"
+        raise RemoteError(f"remote {name} refused this: the user has no permission ({_first_line(exc)})",
+                          f"ask its administrator for write access, or log in as another user "
+                          f"(`uktoolchain remote login {name} USER`)") from exc
+    except ConanException as exc:
+        text = str(exc)
+        if "interactive mode disabled" not in text:
+            raise
+        # Conan would prompt (no token, or the credential variables were refused), and must not.
+        name = remote.name if remote is not None else _named_remote_text(text) or "a remote"
+        raise _credentials_problem(name) from exc
+
+
+def _credentials_problem(name: str) -> RemoteError:
+    user_var, password_var = credential_vars(name)
+    if os.environ.get(user_var) and os.environ.get(password_var):
+        return RemoteError(f"remote {name} rejected the credentials of user {os.environ[user_var]} "
+                           f"(from {user_var} and {password_var})", "check both variables")
+    return RemoteError(f"remote {name} needs credentials",
+                       f"`uktoolchain remote login {name} USER`, or set {user_var} and {password_var}")
+
+
+def _connection_reason(exc: Exception) -> str:
+    """"Connection refused", "timed out", ... rather than urllib3's paragraph."""
+    text = str(exc)
+    match = re.search(r"\[Errno -?\d+\] ([^\"')]+)", text)
+    if match:
+        return match.group(1).strip()
+    for phrase in ("timed out", "Name or service not known", "Connection refused", "Connection reset"):
+        if phrase in text:
+            return phrase
+    return _first_line(exc)[:160]
+
+
+def _first_line(exc: Exception) -> str:
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def _named_remote(text: str, remotes) -> object | None:
+    """The remote an error message names (by name, URL, or urllib3's "host='h', port=p")."""
+    from urllib.parse import urlsplit
+
+    for remote in remotes:
+        parts = urlsplit(remote.url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if f"'{remote.name}'" in text or remote.url in text or f"host='{parts.hostname}', port={port}" in text:
+            return remote
+    return None
+
+
+def _named_remote_text(text: str) -> str | None:
+    match = re.search(r"remote '([^']+)'", text)
+    return match.group(1) if match else None
 
 
 def _dependencies_first(graph):

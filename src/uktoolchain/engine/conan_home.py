@@ -38,11 +38,22 @@ def settings_user_text(catalogue: Catalogue) -> str:
     return "\n".join(lines) + "\n"
 
 
-def prepare(conan_home: Path, catalogue: Catalogue) -> None:
+def sources_backup_conf(backup_urls: list[str], upload_url: str | None) -> str:
+    """Conan's sources backup: archives are looked up at their pinned URLs ("origin") first, then
+    at ``<backup>/<checksum>``; ``upload_url`` is where ``push`` sends them."""
+    lines = []
+    if backup_urls:
+        lines.append(f"core.sources:download_urls={['origin'] + [u.rstrip('/') + '/' for u in backup_urls]!r}")
+    if upload_url:
+        lines.append(f"core.sources:upload_url={upload_url.rstrip('/')}/")
+    return "".join(line + "\n" for line in lines)
+
+
+def prepare(conan_home: Path, catalogue: Catalogue, backup_urls: list[str] = (), upload_url: str | None = None) -> None:
     conan_home.mkdir(parents=True, exist_ok=True)
     profile = profile_text(host_os(), host_arch())
     files = {
-        "global.conf": GLOBAL_CONF.format(jobs=os.cpu_count() or 1),
+        "global.conf": GLOBAL_CONF.format(jobs=os.cpu_count() or 1) + sources_backup_conf(list(backup_urls), upload_url),
         "settings_user.yml": settings_user_text(catalogue),
         "profiles/default": profile,
         "profiles/build": profile,

@@ -1,9 +1,10 @@
 """``install``: from target names to installed, stamped toolchains.
 
 Order: check the home, take the lock, write the Conan home, stage local sources, export recipes,
-plan, fetch sources and build (scheduler), read what the packages publish, write stamps. A stamp
-is written only after everything succeeded, so a failed or interrupted run leaves the previous
-toolchain (and its stamp) as it was.
+(check them against a lock file), plan (cache, then remotes, then build), fetch sources and build
+or download (scheduler; downloads are verified), read what the packages publish, write stamps. A
+stamp is written only after everything succeeded, so a failed or interrupted run leaves the
+previous toolchain (and its stamp) as it was.
 """
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from pathlib import Path
 from uktoolchain.config import Config
 from uktoolchain.engine import conan_home, stamps
 from uktoolchain.engine.lock import home_lock
-from uktoolchain.engine.model import BUILD, InstalledPackage, Plan
+from uktoolchain.engine.lockfile import Pins, ToolchainLock
+from uktoolchain.engine.model import BUILD, DOWNLOAD, InstalledPackage, Plan
+from uktoolchain.engine.remotes import RemoteSettings
 from uktoolchain.engine.scheduler import Job, Scheduler, Timings
-from uktoolchain.errors import MirrorsUnreachableError, SourceOverrideError
+from uktoolchain.errors import MirrorsUnreachableError, RemoteError, SourceOverrideError
 from uktoolchain.home import Home, home_error
 from uktoolchain.resources import BASE_RECIPE, RecipeIndex
 from uktoolchain.sources import Checksum, SourceOverride, SourceStore, check_local_source, source_entries
@@ -32,7 +35,18 @@ CONF_SOURCE_DIRS = "user.uktoolchain:source_dirs"
 class InstallOptions:
     parallel: int = 2
     wait_for_lock: bool = True
-    build_missing: bool = True
+    build_missing: bool = True  # False: --build=never, everything from the cache or a remote
+    use_remotes: bool = True
+    locked: ToolchainLock | None = None
+
+
+@dataclass(frozen=True)
+class Exported:
+    """The recipes of an install, exported into the Conan cache."""
+
+    recipe_dirs: dict[str, Path]
+    refs: dict[str, str]  # component -> name/version#revision
+    pins: Pins
 
 
 @dataclass(frozen=True)
@@ -52,19 +66,31 @@ class Installer:
         self.store = SourceStore(home.sources)
 
     def install(self, targets: list[Target], overrides: list[SourceOverride], view, options: InstallOptions) -> InstallReport:
+        return self._with_home(options.wait_for_lock, lambda: self._install_locked(targets, overrides, view, options))
+
+    def pins(self, targets: list[Target], overrides: list[SourceOverride]) -> Pins:
+        """What the recipes of ``targets`` resolve to (for a lock file): exports, builds nothing."""
+        def export() -> Pins:
+            from uktoolchain.engine.conan_adapter import ConanEngine
+
+            conan_home.prepare(self.home.conan, self.catalogue, RemoteSettings.load(self.home.state).backup_urls())
+            engine = ConanEngine(self.home.conan, self.home.logs / "engine.log", use_remotes=False)
+            return self._export(engine, targets, overrides).pins
+
+        return self._with_home(True, export)
+
+    def _with_home(self, wait: bool, work):
         self.home.ensure_writable()
         try:
-            with home_lock(self.home.lock_file, options.wait_for_lock, self.say):
-                return self._install_locked(targets, overrides, view, options)
+            with home_lock(self.home.lock_file, wait, self.say):
+                return work()
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT):
                 raise home_error(self.home.root, exc) from exc
             raise
 
-    def _install_locked(self, targets, overrides, view, options) -> InstallReport:
-        from uktoolchain.engine.conan_adapter import ConanEngine  # the slow import, only now
-
-        conan_home.prepare(self.home.conan, self.catalogue)
+    def _export(self, engine, targets: list[Target], overrides: list[SourceOverride]) -> Exported:
+        """Stage local sources, export the base and every component's recipe."""
         local_digests = {}
         for override in overrides:
             rules = self._conandata(self.index.recipe_dir(override.component)).get("local_source", {})
@@ -72,15 +98,26 @@ class Installer:
             digest = self.store.stage_override(override)
             local_digests[override.component] = digest
             self.say(f"using local source for {override.component} (sha256 {digest}) from {override.path}")
-
-        engine = ConanEngine(self.home.conan, self.home.logs / "engine.log")
-        engine.export(self.index.recipe_dir(BASE_RECIPE))
+        base = engine.export(self.index.recipe_dir(BASE_RECIPE))
         components = self.catalogue.components_of(targets)
         recipe_dirs = {c: self._recipe_dir(c, local_digests.get(c)) for c in components}
         refs = {c: engine.export(recipe_dirs[c], self.catalogue.versions[c]) for c in components}
+        sources = {c: self._source_pin(c, recipe_dirs) for c in components}
+        return Exported(recipe_dirs, refs, Pins(base, dict(refs), sources))
+
+    def _install_locked(self, targets, overrides, view, options) -> InstallReport:
+        from uktoolchain.engine.conan_adapter import ConanEngine  # the slow import, only now
+
+        backups = RemoteSettings.load(self.home.state).backup_urls()
+        conan_home.prepare(self.home.conan, self.catalogue, backups)
+        engine = ConanEngine(self.home.conan, self.home.logs / "engine.log", use_remotes=options.use_remotes)
+        exported = self._export(engine, targets, overrides)
+        if options.locked is not None:
+            options.locked.check([t.name for t in targets], exported.pins)
+        recipe_dirs, refs = exported.recipe_dirs, exported.refs
 
         conf = [f"{CONF_SOURCE_DIRS}={[str(self.home.sources)] + [str(m) for m in self.config.mirror_dirs]}"]
-        if stamps.RUST_SYSROOT in components:  # built by the host's Rust toolchain: choose it now
+        if stamps.RUST_SYSROOT in self.catalogue.components_of(targets):  # built by the host's Rust toolchain: choose it now
             from uktoolchain.rust_toolchain import select
 
             toolchain = select()
@@ -101,13 +138,19 @@ class Installer:
             for arch, wanted in graphs.items():
                 plan = plan.merged(engine.plan([refs[c] for c in wanted], conf, self._options(arch, wanted),
                                                lockfiles[arch], build_missing=options.build_missing))
+            for name, reason in engine.unreachable.items():
+                self.say(f"remote {name} is unreachable ({reason}); building here what it would have provided")
+            if not options.build_missing:
+                self._refuse_builds(plan, engine)
             jobs = {
                 label: Job(
                     package=package,
                     command=engine.build_command(package, conf),
                     log_path=self.home.logs / f"{label}.log",
-                    fetch=self._fetcher([package.name] + [plan.packages[d].name for d in package.deps], recipe_dirs)
+                    fetch=self._fetcher([package.name] + [plan.packages[d].name for d in package.deps], recipe_dirs,
+                                        backups)
                     if package.action == BUILD else None,
+                    verify=(lambda package=package: engine.verify_download(package)) if package.action == DOWNLOAD else None,
                 )
                 for label, package in plan.packages.items()
             }
@@ -133,6 +176,17 @@ class Installer:
             stamps.write_stamp(self.home, target, fingerprint, packages)
             report[target.name] = packages
         return InstallReport(plan, report)
+
+    def _refuse_builds(self, plan: Plan, engine) -> None:
+        missing = [label for label, package in plan.packages.items() if package.action == BUILD]
+        if not missing:
+            return
+        asked = engine.remote_names()
+        where = f"the remotes ({', '.join(asked)})" if asked else "any remote (none reachable or configured)"
+        raise RemoteError(
+            f"--build=never, but {', '.join(missing)} is neither in this home nor on {where}",
+            "push it from a machine that built it (`uktoolchain push REMOTE TARGET`), or install with --build=missing",
+        )
 
     def _options(self, arch: str | None, components: list[str]) -> list[str]:
         return [f"{c}/*:target_arch={arch}" for c in components if arch and c in self.catalogue.per_arch]
@@ -163,7 +217,16 @@ class Installer:
         (staged / "conandata.yml").write_text(yaml.safe_dump(data, sort_keys=True))
         return staged
 
-    def _fetcher(self, components: list[str], recipe_dirs: dict[str, Path]):
+    def _source_pin(self, component: str, recipe_dirs: dict[str, Path]) -> str:
+        """What a lock file pins of a component's source: its checksum(s), or that it has none."""
+        data = self._conandata(recipe_dirs[component])
+        entry = data["sources"].get(self.catalogue.versions[component])
+        if entry is None:
+            return "none: built from what the recipe exports or the host provides"
+        return "; ".join(f"{name} {Checksum.of_entry(e)}" if name else str(Checksum.of_entry(e))
+                         for name, e in source_entries(entry))
+
+    def _fetcher(self, components: list[str], recipe_dirs: dict[str, Path], backups: list[str]):
         """A build's first step: its own source archive and its dependencies' (a cross-compiler is
         built from its host compiler's source), or None when the store has them all."""
         wanted = []
@@ -182,7 +245,8 @@ class Installer:
         def fetch(progress) -> None:
             for component, name, entry, hint in wanted:
                 try:
-                    self.store.ensure(component, entry, self.config.mirror_dirs, progress, what=name)
+                    self.store.ensure(component, entry, self.config.mirror_dirs, progress, what=name,
+                                      backup_urls=backups)
                 except MirrorsUnreachableError as exc:
                     if hint is None:
                         raise

@@ -22,6 +22,7 @@ class PlannedPackage:
     deps: tuple[str, ...]  # labels of the packages it requires
     options: tuple[str, ...]  # Conan option assignments of the graph it belongs to
     lockfile: str  # the lockfile pinning that graph's revisions
+    remote: str | None = None  # the remote a DOWNLOAD comes from
 
 
 @dataclass(frozen=True)

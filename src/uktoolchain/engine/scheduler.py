@@ -20,9 +20,10 @@ from pathlib import Path
 
 from uktoolchain import atomic
 from uktoolchain.engine.model import BUILD, CACHED, Plan, PlannedPackage
-from uktoolchain.errors import BuildError, DiskFullError, Interrupted
+from uktoolchain.errors import BuildError, DiskFullError, DownloadError, Interrupted, RemoteError
 
 LOG_TAIL_LINES = 30
+_FAILURES = (BuildError, DiskFullError, RemoteError)  # end one job: let the others finish
 
 
 class Cancelled(Exception):
@@ -35,6 +36,7 @@ class Job:
     command: list[str]
     log_path: Path
     fetch: Callable[[Callable[[int, int | None], None]], None] | None  # fetches sources first
+    verify: Callable[[], None] | None = None  # checks what a download brought, raises RemoteError
 
 
 class Timings:
@@ -74,7 +76,7 @@ class Scheduler:
         for name in finished:
             self.view.update(name, "cached")
         running: dict[Future, str] = {}
-        failure: BuildError | DiskFullError | None = None
+        failure: BuildError | DiskFullError | RemoteError | None = None
         with ThreadPoolExecutor(max_workers=self.parallel) as pool:
             try:
                 while True:
@@ -96,9 +98,9 @@ class Scheduler:
                         error = future.exception()
                         if error is None:
                             finished.add(name)
-                        elif isinstance(error, (BuildError, DiskFullError)) and failure is None:
+                        elif isinstance(error, _FAILURES) and failure is None:
                             failure = error  # let independent jobs finish; start nothing new
-                        elif not isinstance(error, (BuildError, DiskFullError, Cancelled)):
+                        elif not isinstance(error, (*_FAILURES, Cancelled)):
                             raise error
             except BaseException:
                 self._terminate_all()
@@ -150,7 +152,15 @@ class Scheduler:
                     f"building {name} ran out of disk space; full log: {job.log_path}",
                     "free some space, run `uktoolchain gc`, or point UKTOOLCHAIN_HOME at a larger disk",
                 )
+            if job.package.action != BUILD:
+                raise DownloadError(name, str(job.log_path), tail, job.package.remote)
             raise BuildError(name, str(job.log_path), tail)
+        if job.verify is not None:
+            try:
+                job.verify()
+            except RemoteError:
+                self.view.update(name, "failed", reason="refused")
+                raise
         if job.package.action == BUILD:
             self.timings.record(name, elapsed)
         self.view.update(name, "done", elapsed=elapsed)

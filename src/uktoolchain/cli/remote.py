@@ -1,0 +1,128 @@
+"""uktoolchain remote add|list|remove|login — the Conan remotes toolchains are shared through.
+
+Credentials: ``remote login NAME [USER]`` (the password is prompted for, or read with
+--password-stdin), or Conan's variables CONAN_LOGIN_USERNAME_<NAME> / CONAN_PASSWORD_<NAME>, which
+every command that talks to the remote reads. Passwords are never printed or logged; Conan keeps
+only a token, in its database in the home.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+
+from uktoolchain.cli.context import Context
+from uktoolchain.engine import conan_home
+from uktoolchain.engine.remotes import RemoteSettings, check_name, check_url, credential_vars
+from uktoolchain.errors import UsageError
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("remote", help="Conan remotes to download toolchains from and push them to")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    add = actions.add_parser("add", help="add a remote (conan_server, Artifactory, ...)")
+    add.add_argument("name")
+    add.add_argument("url")
+    add.add_argument("--sources-backup", metavar="URL",
+                     help="an HTTP file server (GET/PUT) that keeps the source archives; `push` uploads them there")
+    add.add_argument("--force", action="store_true", help="replace a remote of the same name")
+    add.set_defaults(run=run_add)
+
+    listing = actions.add_parser("list", help="list remotes and who is logged in")
+    listing.set_defaults(run=run_list)
+
+    remove = actions.add_parser("remove", help="remove a remote and its stored token")
+    remove.add_argument("name")
+    remove.set_defaults(run=run_remove)
+
+    login = actions.add_parser("login", help="log in to a remote (asks for the password)")
+    login.add_argument("name")
+    login.add_argument("user", nargs="?", help="default: $CONAN_LOGIN_USERNAME_<NAME>")
+    login.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    login.set_defaults(run=run_login)
+
+
+def engine(ctx: Context):
+    """The Conan engine on a prepared home (a home without remotes.json would get ConanCenter)."""
+    ctx.home.ensure_writable()
+    conan_home.prepare(ctx.home.conan, ctx.catalogue, RemoteSettings.load(ctx.home.state).backup_urls())
+    from uktoolchain.engine.conan_adapter import ConanEngine
+
+    return ConanEngine(ctx.home.conan, ctx.home.logs / "engine.log")
+
+
+def run_add(args) -> int:
+    ctx = Context.load()
+    name, url = check_name(args.name), check_url(args.url)
+    backup_url = check_url(args.sources_backup, "sources-backup URL") if args.sources_backup else None
+    engine(ctx).remote_add(name, url, args.force)
+    settings = RemoteSettings.load(ctx.home.state)
+    settings.sources_backup.pop(name, None)
+    if backup_url:
+        settings.sources_backup[name] = backup_url
+    settings.save()
+    print(f"added remote {name} {url}" + (f" (sources backup: {backup_url})" if backup_url else ""))
+    return 0
+
+
+def run_list(args) -> int:
+    ctx = Context.load()
+    settings = RemoteSettings.load(ctx.home.state)
+    remotes = engine(ctx).remote_list()
+    if not remotes:
+        print("no remotes; add one with `uktoolchain remote add NAME URL`")
+        return 0
+    for remote in remotes:
+        user_var, _ = credential_vars(remote["name"])
+        if remote["user"]:
+            login = f"logged in as {remote['user']}"
+        elif os.environ.get(user_var):
+            login = f"credentials from {user_var}"
+        else:
+            login = "not logged in"
+        line = f"{remote['name']}  {remote['url']}  {login}"
+        if not remote["enabled"]:
+            line += "  (disabled)"
+        if remote["name"] in settings.sources_backup:
+            line += f"  sources backup: {settings.sources_backup[remote['name']]}"
+        print(line)
+    return 0
+
+
+def run_remove(args) -> int:
+    ctx = Context.load()
+    engine(ctx).remote_remove(args.name)
+    settings = RemoteSettings.load(ctx.home.state)
+    if settings.sources_backup.pop(args.name, None) is not None:
+        settings.save()
+    print(f"removed remote {args.name}")
+    return 0
+
+
+def run_login(args) -> int:
+    ctx = Context.load()
+    user_var, password_var = credential_vars(args.name)
+    user = args.user or os.environ.get(user_var)
+    if not user:
+        raise UsageError(f"no user given for remote {args.name}",
+                         f"`uktoolchain remote login {args.name} USER`, or set {user_var}")
+    password = read_password(args, password_var)
+    engine(ctx).remote_login(args.name, user, password)
+    print(f"logged in to {args.name} as {user}")
+    return 0
+
+
+def read_password(args, password_var: str) -> str:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif os.environ.get(password_var):
+        password = os.environ[password_var]
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.user or 'the user'} on {args.name}: ")
+    else:
+        raise UsageError(f"no password for remote {args.name} and no terminal to ask on",
+                         f"pipe it with --password-stdin, or set {password_var}")
+    if not password:
+        raise UsageError(f"empty password for remote {args.name}")
+    return password
