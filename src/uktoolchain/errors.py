@@ -45,6 +45,10 @@ class SourceOverrideError(ConfigError):
     pass
 
 
+class IncompatibleObjectsError(ConfigError):
+    """Objects or static libraries that were not built for the target (verify-objects)."""
+
+
 class SourceError(UkError):
     """Fetching a source archive failed."""
 

@@ -19,9 +19,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"uktoolchain {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    from uktoolchain.cli import check, doctor, env, gc, image, install, listing, workspace
+    from uktoolchain.cli import check, doctor, env, gc, image, install, listing, verify_objects, workspace
 
-    for module in (install, listing, env, workspace, check, image, doctor, gc):
+    for module in (install, listing, env, workspace, check, image, verify_objects, doctor, gc):
         module.register(sub)
     return parser
 
