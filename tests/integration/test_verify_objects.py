@@ -8,6 +8,10 @@ import re
 import object_samples
 import pytest
 
+from uktoolchain import checker
+from uktoolchain.resources import RecipeIndex
+from uktoolchain.targets import Catalogue
+
 CROSS = "aarch64-linux-gnu-gcc"
 REBUILD = "rebuild it with the environment of `uktoolchain env {target}` (CC, AR, CFLAGS) or its CMAKE_TOOLCHAIN_FILE"
 LONG_NAME = "parser_with_a_long_member_name.o"
@@ -122,3 +126,18 @@ def test_targets_are_checked_as_everywhere(uk, tmp_path):
     host = uk("verify-objects", "unix", str(obj))
     assert host.returncode == 3 and "unix is not a unikernel target" in host.stderr
 
+
+def test_check_verifies_the_cmake_built_library(tmp_path):
+    """`uktoolchain check` reads the hello project's libukcalc.a where dune leaves it."""
+    aarch64 = Catalogue.load(RecipeIndex.discover().catalogue_file).targets["aarch64-spt"]
+    project = tmp_path / "hello"
+    assert checker.library_problem(project, aarch64) is None  # not built: nothing to say
+    library = project / "_build" / "aarch64-spt" / "ukcalc" / "libukcalc.a"
+    obj = object_samples.compile_c(tmp_path, "ukcalc", object_samples.FREESTANDING)
+    object_samples.archive(library, [obj])
+    problem = checker.library_problem(project, aarch64)
+    assert problem.startswith(f"{library}(ukcalc.o): x86_64 object, but aarch64-spt targets aarch64")
+    library.unlink()
+    object_samples.archive(library, [object_samples.compile_c(tmp_path / "a64", "ukcalc", object_samples.FREESTANDING,
+                                                              CROSS, ("-ffreestanding",))])
+    assert checker.library_problem(project, aarch64) is None
