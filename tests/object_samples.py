@@ -8,11 +8,7 @@ import subprocess
 from pathlib import Path
 
 # What a typical C library does with its libc: parse with sscanf, report through errno and printf.
-# Compiled against glibc's headers, these become __isoc99_sscanf (or __isoc23_sscanf) and
-# __errno_location.
-LIBC_USER = """\
-#include <errno.h>
-#include <stdio.h>
+PARSE_INT = """\
 int parse_int(const char *text)
 {
     int value;
@@ -23,23 +19,12 @@ int parse_int(const char *text)
     return value;
 }
 """
-
+# Compiled against glibc's headers, the calls become __isoc99_sscanf (or __isoc23_sscanf) and
+# __errno_location.
+LIBC_USER = "#include <errno.h>\n#include <stdio.h>\n" + PARSE_INT
 # The same calls declared the way a libc without glibc's redirections declares them (nolibc:
 # errno is a plain variable): nothing in the object is glibc's.
-LIBC_USER_PLAIN = """\
-extern int errno;
-int sscanf(const char *, const char *, ...);
-int printf(const char *, ...);
-int parse_int(const char *text)
-{
-    int value;
-    if (sscanf(text, "%d", &value) != 1) {
-        printf("not a number: %s\\n", text);
-        return -errno;
-    }
-    return value;
-}
-"""
+LIBC_USER_PLAIN = "extern int errno;\nint sscanf(const char *, const char *, ...);\nint printf(const char *, ...);\n" + PARSE_INT
 
 # No C library at all.
 FREESTANDING = """\
