@@ -4,7 +4,8 @@ The bundled hello project (an OCaml program, a dune library with a C stub, and a
 built by CMake with the target's rendered toolchain file, linked as a foreign archive) is built for every
 requested target with one ``dune build`` through a generated dune-workspace. Each image's Solo5 ABI
 note is verified; then it is booted where this host can: spt under solo5-spt, virtio under QEMU's
-software emulation, hvt under solo5-hvt when KVM can run it. A target that cannot boot here is
+software emulation, hvt under solo5-hvt when KVM can run it. The CMake-built library is checked
+first like ``verify-objects`` does (machine, no glibc references). A target that cannot boot here is
 reported as "linked and verified, not booted" with the reason, never as passed or failed.
 """
 from __future__ import annotations
@@ -16,7 +17,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from uktoolchain.errors import CheckFailedError
+from uktoolchain import objcheck
+from uktoolchain.errors import CheckFailedError, UkError
 from uktoolchain.exporters import environment, workspace
 from uktoolchain.targets import Target
 
@@ -54,8 +56,22 @@ def build(project: Path, targets: list[Target], env: dict[str, str]) -> None:
                             capture_output=True, text=True)
     if result.returncode != 0:
         tail = (result.stdout + result.stderr).strip().splitlines()[-30:]
+        # A CMake build that ignored the toolchain file shows up as a cryptic link error: say why.
+        tail += [f"{t.name}: {p}" for t in targets if (p := library_problem(project, t))]
         raise CheckFailedError("dune build of the hello unikernel failed:\n  " + "\n  ".join(tail),
                                f"the project is kept in {project}")
+
+
+def library_problem(project: Path, target: Target) -> str | None:
+    """What ``verify-objects`` says of the CMake-built library, if it was built and is not fit."""
+    library = project / "_build" / target.name / "ukcalc" / "libukcalc.a"
+    if not library.is_file():
+        return None
+    try:
+        objcheck.require_fit(objcheck.examine([library], target))
+    except UkError as exc:
+        return str(exc)
+    return None
 
 
 def image_of(project: Path, target: Target) -> Path:
@@ -195,7 +211,7 @@ def check(targets: list[Target], values: dict[str, str], project: Path) -> list[
     outcomes = []
     for target in targets:
         image = image_of(project, target)
-        problem = verify_abi(image, target, env)
+        problem = library_problem(project, target) or verify_abi(image, target, env)
         if problem:
             outcomes.append(Outcome(target.name, "failed", problem))
             continue

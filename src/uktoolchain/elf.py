@@ -1,8 +1,9 @@
 """A small ELF reader: what ``uktoolchain image`` must know about a unikernel before it is put
 on an SD card (class, byte order, machine, entry, loadable segments, notes, and the Solo5 ABI1
-note that says which binding the image was linked with).
+note that says which binding the image was linked with), and what ``verify-objects`` must know
+about a relocatable object (file type, sections, and on request its symbol table).
 
-Only headers and note contents are read; nothing is executed or relocated.
+Only headers, note contents and symbol tables are read; nothing is executed or relocated.
 """
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from pathlib import Path
 ELF_MAGIC = b"\x7fELF"
 ELFCLASS32, ELFCLASS64 = 1, 2
 ELFDATA2LSB, ELFDATA2MSB = 1, 2
+ET_REL, ET_EXEC, ET_DYN = 1, 2, 3
 PT_LOAD, PT_NOTE = 1, 4
-SHT_NOTE = 7
+SHT_SYMTAB, SHT_NOTE = 2, 7
+SHN_UNDEF, SHN_XINDEX = 0, 0xFFFF
+STB_LOCAL = 0
 
 MACHINES = {3: "i386", 8: "mips", 20: "ppc", 21: "ppc64", 22: "s390x", 40: "arm", 62: "x86_64",
             183: "aarch64", 243: "riscv"}
-EM_AARCH64 = 183
+EM_X86_64, EM_AARCH64 = 62, 183
 
 # Solo5's ABI1 note (Solo5's include/elf_abi.h): section .note.solo5.abi, name "Solo5",
 # type "ABI1", desc {abi_target u32, abi_version u32, reserved u32, reserved u32}.
@@ -40,6 +44,32 @@ class Segment:
     paddr: int
     filesz: int
     memsz: int
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    kind: int
+    offset: int
+    size: int
+    link: int
+    entsize: int
+
+
+@dataclass(frozen=True)
+class Symbol:
+    name: str
+    binding: int  # STB_*
+    kind: int  # STT_*
+    section: int  # st_shndx: SHN_UNDEF for a reference to another file's symbol
+
+    @property
+    def is_global(self) -> bool:
+        return self.binding != STB_LOCAL
+
+    @property
+    def is_undefined(self) -> bool:
+        return self.section == SHN_UNDEF
 
 
 @dataclass(frozen=True)
@@ -67,6 +97,9 @@ class ElfImage:
     entry: int
     segments: tuple[Segment, ...]
     notes: tuple[Note, ...]
+    file_type: int = ET_EXEC
+    sections: tuple[Section, ...] = ()
+    symbols: tuple[Symbol, ...] = ()  # the .symtab, when parsed with symbols=True
 
     @property
     def machine_name(self) -> str:
@@ -94,9 +127,13 @@ class ElfImage:
         return f"{self.machine_name} ELF, Solo5 {abi.binding} ABI version {abi.version}"
 
 
-def read(path: Path) -> ElfImage:
+def read(path: Path, symbols: bool = False) -> ElfImage:
     """Parse ``path``; ElfFormatError for anything that is not a well-formed ELF file."""
-    data = path.read_bytes()
+    return parse(path.read_bytes(), symbols)
+
+
+def parse(data: bytes, symbols: bool = False) -> ElfImage:
+    """Parse an ELF file held in memory (e.g. an archive member); with ``symbols``, its symbol table too."""
     if data[:4] != ELF_MAGIC:
         raise ElfFormatError("not an ELF file")
     if len(data) < 16 or data[4] not in (ELFCLASS32, ELFCLASS64) or data[5] not in (ELFDATA2LSB, ELFDATA2MSB):
@@ -104,26 +141,23 @@ def read(path: Path) -> ElfImage:
     bits = 64 if data[4] == ELFCLASS64 else 32
     order = "<" if data[5] == ELFDATA2LSB else ">"
     try:
-        return _parse(data, bits, order)
+        return _parse(data, bits, order, symbols)
     except struct.error as exc:
         raise ElfFormatError(f"a truncated or corrupt ELF file ({exc})") from exc
 
 
-def _parse(data: bytes, bits: int, order: str) -> ElfImage:
+def _parse(data: bytes, bits: int, order: str, with_symbols: bool) -> ElfImage:
     if bits == 64:
-        (_, machine, _, entry, phoff, shoff, _, _, phentsize, phnum, shentsize, shnum, _) = struct.unpack_from(
-            order + "HHIQQQIHHHHHH", data, 16)
+        (file_type, machine, _, entry, phoff, shoff, _, _, phentsize, phnum, shentsize, shnum, shstrndx) = (
+            struct.unpack_from(order + "HHIQQQIHHHHHH", data, 16))
     else:
-        (_, machine, _, entry, phoff, shoff, _, _, phentsize, phnum, shentsize, shnum, _) = struct.unpack_from(
-            order + "HHIIIIIHHHHHH", data, 16)
+        (file_type, machine, _, entry, phoff, shoff, _, _, phentsize, phnum, shentsize, shnum, shstrndx) = (
+            struct.unpack_from(order + "HHIIIIIHHHHHH", data, 16))
     segments = tuple(_segment(data, bits, order, phoff + i * phentsize) for i in range(phnum))
+    sections = _sections(data, bits, order, shoff, shentsize, shnum, shstrndx) if shoff else ()
     # Notes from section headers when present (what the linker named .note.*); else from PT_NOTE
     # segments, which stripped images keep.
-    regions = []
-    for i in range(shnum if shoff else 0):
-        kind, offset, size = _section(data, bits, order, shoff + i * shentsize)
-        if kind == SHT_NOTE:
-            regions.append((offset, size))
+    regions = [(s.offset, s.size) for s in sections if s.kind == SHT_NOTE]
     if not regions:
         regions = [(s.offset, s.filesz) for s in segments if s.kind == PT_NOTE]
     notes = []
@@ -131,7 +165,8 @@ def _parse(data: bytes, bits: int, order: str) -> ElfImage:
         if offset + size > len(data):
             raise ElfFormatError("a note lies outside the file (truncated ELF?)")
         notes += _notes(data[offset:offset + size], order)
-    return ElfImage(bits, order == "<", machine, entry, segments, tuple(notes))
+    symbols = _symbols(data, bits, order, sections) if with_symbols else ()
+    return ElfImage(bits, order == "<", machine, entry, segments, tuple(notes), file_type, sections, symbols)
 
 
 def _segment(data: bytes, bits: int, order: str, at: int) -> Segment:
@@ -142,12 +177,56 @@ def _segment(data: bytes, bits: int, order: str, at: int) -> Segment:
     return Segment(kind, offset, vaddr, paddr, filesz, memsz)
 
 
-def _section(data: bytes, bits: int, order: str, at: int) -> tuple[int, int, int]:
+def _sections(data: bytes, bits: int, order: str, shoff: int, shentsize: int, shnum: int,
+              shstrndx: int) -> tuple[Section, ...]:
+    if shentsize < (64 if bits == 64 else 40):
+        raise ElfFormatError(f"a corrupt ELF file (section headers of {shentsize} bytes)")
+    headers = [_section(data, bits, order, shoff)]
+    # More than 0xff00 sections: the real count and string-table index are kept in section 0.
+    count = shnum or headers[0][3]
+    headers += [_section(data, bits, order, shoff + i * shentsize) for i in range(1, count)]
+    if shstrndx == SHN_XINDEX:
+        shstrndx = headers[0][4]
+    _, _, names_at, names_size, _, _ = headers[shstrndx] if shstrndx < len(headers) else (0, 0, 0, 0, 0, 0)
+    return tuple(Section(_string(data, names_at, names_size, name), kind, offset, size, link, entsize)
+                 for name, kind, offset, size, link, entsize in headers)
+
+
+def _section(data: bytes, bits: int, order: str, at: int) -> tuple[int, int, int, int, int, int]:
+    """(name offset, type, file offset, size, link, entry size) of one section header."""
     if bits == 64:
-        _, kind, _, _, offset, size = struct.unpack_from(order + "IIQQQQ", data, at)
+        name, kind, _, _, offset, size, link, _, _, entsize = struct.unpack_from(order + "IIQQQQIIQQ", data, at)
     else:
-        _, kind, _, _, offset, size = struct.unpack_from(order + "IIIIII", data, at)
-    return kind, offset, size
+        name, kind, _, _, offset, size, link, _, _, entsize = struct.unpack_from(order + "IIIIIIIIII", data, at)
+    return name, kind, offset, size, link, entsize
+
+
+def _string(data: bytes, table_at: int, table_size: int, at: int) -> str:
+    """The NUL-terminated string at offset ``at`` of a string table ("" when outside it)."""
+    if at >= table_size:
+        return ""
+    end = data.find(b"\0", table_at + at, table_at + table_size)
+    return data[table_at + at:end if end >= 0 else table_at + table_size].decode("utf-8", errors="replace")
+
+
+def _symbols(data: bytes, bits: int, order: str, sections: tuple[Section, ...]) -> tuple[Symbol, ...]:
+    """The symbols of the .symtab (relocatable objects always have one; a stripped image may not)."""
+    table = next((s for s in sections if s.kind == SHT_SYMTAB), None)
+    if table is None:
+        return ()
+    size = 24 if bits == 64 else 16
+    step = max(table.entsize, size)
+    if table.offset + table.size > len(data) or table.link >= len(sections):
+        raise ElfFormatError("a truncated or corrupt ELF file (its symbol table lies outside it)")
+    strings = sections[table.link]
+    symbols = []
+    for at in range(table.offset + step, table.offset + table.size - size + 1, step):  # entry 0 is the null symbol
+        if bits == 64:
+            name, info, _, shndx = struct.unpack_from(order + "IBBH", data, at)
+        else:
+            name, _, _, info, _, shndx = struct.unpack_from(order + "IIIBBH", data, at)
+        symbols.append(Symbol(_string(data, strings.offset, strings.size, name), info >> 4, info & 0xF, shndx))
+    return tuple(symbols)
 
 
 def _notes(blob: bytes, order: str) -> list[Note]:

@@ -53,6 +53,10 @@ class LockMismatchError(ConfigError):
     """The recipes resolve to other revisions or sources than a lock file pins."""
 
 
+class IncompatibleObjectsError(ConfigError):
+    """Objects or static libraries that were not built for the target (verify-objects)."""
+
+
 class SourceError(UkError):
     """Fetching a source archive failed."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import subprocess
 
 import elf_samples
+import object_samples
 import pytest
 
 from uktoolchain import elf
@@ -56,3 +57,37 @@ def test_bad_files_say_why(tmp_path, content, reason):
     path.write_bytes(content)
     with pytest.raises(elf.ElfFormatError, match=reason):
         elf.read(path)
+
+
+def nm_globals(path, nm="nm") -> tuple[set[str], set[str]]:
+    """binutils' (defined, undefined) global symbols of an object."""
+    out = subprocess.run([nm, "-g", str(path)], capture_output=True, text=True, check=True).stdout
+    rows = [line.split() for line in out.splitlines() if line.strip()]
+    return {r[-1] for r in rows if r[-2] != "U"}, {r[-1] for r in rows if r[-2] == "U"}
+
+
+def our_globals(image) -> tuple[set[str], set[str]]:
+    globals_ = [s for s in image.symbols if s.is_global]
+    return {s.name for s in globals_ if not s.is_undefined}, {s.name for s in globals_ if s.is_undefined}
+
+
+@pytest.mark.parametrize("compiler, flags, nm, machine, bits", [
+    ("gcc", (), "nm", "x86_64", 64),
+    ("gcc", ("-m32", *object_samples.FREESTANDING_FLAGS), "nm", "i386", 32),
+    ("aarch64-linux-gnu-gcc", (), "aarch64-linux-gnu-nm", "aarch64", 64),
+])
+def test_relocatable_object_symbols_match_nm(tmp_path, compiler, flags, nm, machine, bits):
+    source = object_samples.LIBC_USER if not flags else object_samples.LIBC_USER_PLAIN
+    path = object_samples.compile_c(tmp_path, "user", source + object_samples.FREESTANDING, compiler, flags)
+    image = elf.read(path, symbols=True)
+    assert (image.file_type, image.machine_name, image.bits) == (elf.ET_REL, machine, bits)
+    assert {".text", ".symtab", ".strtab", ".comment"} <= {s.name for s in image.sections}
+    defined, undefined = our_globals(image)
+    assert (defined, undefined) == nm_globals(path, nm)
+    assert {"parse_int", "checksum"} <= defined and "sscanf" in " ".join(undefined)
+
+
+def test_symbols_are_read_only_on_request(tmp_path):
+    path = object_samples.compile_c(tmp_path, "sum", object_samples.FREESTANDING)
+    assert elf.read(path).symbols == ()
+    assert elf.parse(path.read_bytes(), symbols=True).symbols
