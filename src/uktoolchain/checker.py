@@ -23,6 +23,8 @@ from uktoolchain.exporters import environment, workspace
 from uktoolchain.targets import Target
 
 HELLO = Path(__file__).resolve().parent / "data" / "hello"
+# Laid over HELLO when every checked target has a Rust sysroot (install --with rust).
+HELLO_RUST = HELLO.parent / "hello-rust"
 # What the hello unikernel prints, in order. The Adler-32 value is computed independently (zlib's
 # adler32(b"uktoolchain")); the unikernel also compares the C result with its own OCaml one.
 EXPECTED = [
@@ -33,6 +35,19 @@ EXPECTED = [
     r"slept 100 ms: (\d+\.\d) ms by the monotonic clock",
     "allocated 4096 KiB and collected",
 ]
+# With Rust: zlib's crc32(b"uktoolchain"), also compared with OCaml's in the unikernel, and a float
+# computed in Rust from floats passed by OCaml through C.
+EXPECTED_RUST = [
+    r'Rust: crc32 "uktoolchain" = 1c998cee \(matches OCaml\)',
+    r"Rust: 2\.5 \* 4\.25 \+ 0\.5 = 11\.125\s",
+]
+
+
+def expected_output(rust: bool) -> list[str]:
+    if not rust:
+        return EXPECTED
+    at = EXPECTED.index(r"slept 100 ms: (\d+\.\d) ms by the monotonic clock")
+    return EXPECTED[:at] + EXPECTED_RUST + EXPECTED[at:]
 SLEEP_RANGE = (100.0, 1000.0)  # ms: a sleep shorter than asked, or 10 times longer, is a fault
 EXIT_STATUS = 7  # hello.ml ends with `exit 7`: the tender must pass it through
 KVM_SSE_FAILURE = "KVM: internal error"
@@ -46,10 +61,12 @@ class Outcome:
     detail: str
 
 
-def build(project: Path, targets: list[Target], env: dict[str, str]) -> None:
+def build(project: Path, targets: list[Target], env: dict[str, str], rust: bool = False) -> None:
     if project.exists():
         shutil.rmtree(project)
     shutil.copytree(HELLO, project)
+    if rust:
+        shutil.copytree(HELLO_RUST, project, dirs_exist_ok=True)
     workspace.write(project / "dune-workspace", targets)
     # --cache=disabled: a proof builds for real, not from dune's shared cache.
     result = subprocess.run(["dune", "build", "--root", str(project), "--cache=disabled"], cwd=project, env=env,
@@ -150,7 +167,7 @@ def rpi4_boot_command(image: Path) -> tuple[list[str] | None, str]:
 STATUS_PASSING = ("solo5-spt", "solo5-hvt", "qemu-system-aarch64")
 
 
-def boot(command: list[str], env: dict[str, str]) -> tuple[bool, str]:
+def boot(command: list[str], env: dict[str, str], expected: list[str] = EXPECTED) -> tuple[bool, str]:
     """Run a unikernel under pexpect; (passed, what to report)."""
     import pexpect
 
@@ -159,7 +176,7 @@ def boot(command: list[str], env: dict[str, str]) -> tuple[bool, str]:
     transcript = []
     sleeps: list[float] = []
     try:
-        for pattern in EXPECTED:
+        for pattern in expected:
             index = child.expect([pattern, KVM_SSE_FAILURE, pexpect.EOF])
             transcript.append(child.before + (child.after if isinstance(child.after, str) else ""))
             if index == 0 and "slept" in pattern:
@@ -194,7 +211,8 @@ def boot(command: list[str], env: dict[str, str]) -> tuple[bool, str]:
         if f"solo5_exit({EXIT_STATUS}) called" not in output:
             return False, _console(output, child.exitstatus, child.signalstatus) + f" (no solo5_exit({EXIT_STATUS}))"
         status = f"solo5_exit({EXIT_STATUS}) on the console"
-    return True, (f"booted: greeting, C stub and CMake library results, 100 ms sleep ({sleeps[0]} ms), "
+    rust = ", Rust" if any(p.startswith("Rust") for p in expected) else ""
+    return True, (f"booted: greeting, C stub, CMake library{rust} results, 100 ms sleep ({sleeps[0]} ms), "
                   f"GC run seen; {status}")
 
 
@@ -205,9 +223,9 @@ def _console(output: str, status, signal) -> str:
     return "unikernel misbehaved (" + ended + "); console:\n    " + "\n    ".join(lines)
 
 
-def check(targets: list[Target], values: dict[str, str], project: Path) -> list[Outcome]:
+def check(targets: list[Target], values: dict[str, str], project: Path, rust: bool = False) -> list[Outcome]:
     env = environment.resolve(values, os.environ)
-    build(project, targets, env)
+    build(project, targets, env, rust)
     outcomes = []
     for target in targets:
         image = image_of(project, target)
@@ -219,7 +237,7 @@ def check(targets: list[Target], values: dict[str, str], project: Path) -> list[
         if command is None:
             outcomes.append(Outcome(target.name, "linked", f"linked and ABI verified, not booted: {reason}"))
             continue
-        passed, detail = boot(command, env)
+        passed, detail = boot(command, env, expected_output(rust))
         if passed:
             outcomes.append(Outcome(target.name, "booted", detail))
         elif detail == "KVM":

@@ -9,6 +9,7 @@ from pathlib import Path
 from uktoolchain import checker
 from uktoolchain.cli.context import Context
 from uktoolchain.cli.env import installed_environment
+from uktoolchain.engine import stamps
 from uktoolchain.errors import CheckFailedError, ConfigError
 from uktoolchain.preflight import require_buildable, require_tools
 
@@ -31,7 +32,14 @@ def run(args) -> int:
     require_tools(["cmake"], "check (the hello unikernel links a CMake-built C library)")
     values = installed_environment(ctx, [t.name for t in targets])
     project = args.keep or Path(tempfile.mkdtemp(prefix="uktoolchain-check-")) / "hello"
-    outcomes = checker.check(targets, values, project)
+    with_rust = [t.name for t in targets if "rust" in stamps.installed_extras(ctx.home, t.name)]
+    rust = len(with_rust) == len(targets)
+    if not rust:
+        missing = " ".join(t.name for t in targets if t.name not in with_rust)
+        print(f"note: the Rust part of the hello unikernel is left out: {missing} "
+              f"{'has' if ' ' not in missing else 'have'} no Rust sysroot "
+              f"(uktoolchain install {missing} --with rust)", file=sys.stderr)
+    outcomes = checker.check(targets, values, project, rust=rust)
     width = max(len(o.target) for o in outcomes)
     for outcome in outcomes:
         mark = {"booted": "ok    ", "linked": "linked", "failed": "FAILED"}[outcome.status]

@@ -22,6 +22,7 @@ from uktoolchain.engine.model import InstalledPackage
 from uktoolchain.errors import RustSysrootMismatchError
 from uktoolchain.home import Home
 from uktoolchain.rust_toolchain import RustToolchain, select
+from uktoolchain.targets import Target
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,10 @@ def matching_toolchain(target: str, rust: list[RustTarget]) -> RustToolchain:
     return toolchain
 
 
-def cargo_environment(home: Home, target: str, packages: list[InstalledPackage], path: str | None) -> dict[str, str]:
+def cargo_environment(home: Home, target: str, packages: list[InstalledPackage], path: str | None,
+                      unikernels: list[Target] = ()) -> dict[str, str]:
     """Variables to add to ``target``'s environment; empty when it has no Rust sysroot. ``path`` is
-    the environment's PATH template so far."""
+    the environment's PATH template so far; each of ``unikernels`` gets its own config file."""
     rust = rust_targets(packages, home.conan)
     if not rust:
         return {}
@@ -86,6 +88,20 @@ def cargo_environment(home: Home, target: str, packages: list[InstalledPackage],
         values[f"CARGO_TARGET_{item.env_name}_RUSTFLAGS"] = f"--sysroot={item.sysroot}"
     if len({item.name for item in rust}) == 1:
         values["CARGO_BUILD_TARGET"] = rust[0].cargo_target
+    # One config file per unikernel target ($UKTOOLCHAIN_CARGO_DIR/<target>.toml), for use within
+    # this environment: dune rules of
+    # several contexts pick theirs with `cargo --config` and the context's UKTOOLCHAIN_TARGET. (A
+    # custom target must be named by its spec's path: rustc tags rlibs built for a spec file with
+    # a hash of it, so a lookup by name through RUST_TARGET_PATH would not match the sysroot.)
+    directory = home.rendered / "cargo"
+    for unikernel in unikernels:
+        mine = [item for item in rust if item.name.startswith(f"{unikernel.arch}-")]
+        if mine:
+            # No rustflags: the environment's CARGO_TARGET_<NAME>_RUSTFLAGS has the --sysroot, and
+            # cargo would add a second one from here.
+            atomic.write_text_if_changed(directory / f"{unikernel.name}.toml",
+                                         config_text(unikernel.name, mine[:1], toolchain, rustflags=False))
+            values["UKTOOLCHAIN_CARGO_DIR"] = str(directory)
     return values
 
 
@@ -104,7 +120,7 @@ def render_bindir(home: Home, target: str, toolchain: RustToolchain) -> Path:
     return bindir
 
 
-def config_text(target: str, rust: list[RustTarget], toolchain: RustToolchain) -> str:
+def config_text(target: str, rust: list[RustTarget], toolchain: RustToolchain, rustflags: bool = True) -> str:
     targets = [item.cargo_target for item in rust]
     lines = [
         f"# Rendered by uktoolchain for {target} with this machine's paths; rewritten on every use.",
@@ -114,7 +130,7 @@ def config_text(target: str, rust: list[RustTarget], toolchain: RustToolchain) -
         f"target = {_toml(targets[0]) if len(targets) == 1 else '[' + ', '.join(map(_toml, targets)) + ']'}",
         f"rustc = {_toml(str(toolchain.rustc))}",
     ]
-    for item in rust:
+    for item in rust if rustflags else ():
         lines += ["", f"[target.{item.name}]", f"rustflags = [\"--sysroot\", {_toml(str(item.sysroot))}]"]
     return "\n".join(lines) + "\n"
 

@@ -53,7 +53,7 @@ def target_environment(home: Home, target: str, packages: list[InstalledPackage]
             raise home_error(home.root, exc) from exc
         values["CAML_LD_LIBRARY_PATH"] = f"{site}/stublibs:" + values.get("CAML_LD_LIBRARY_PATH", "${CAML_LD_LIBRARY_PATH}")
     try:  # targets installed with Rust: cargo's target, sysroot and toolchain
-        values.update(cargo.cargo_environment(home, target, packages, values.get("PATH")))
+        values.update(cargo.cargo_environment(home, target, packages, values.get("PATH"), list(unikernels)))
     except OSError as exc:
         raise home_error(home.root, exc) from exc
     values["UKTOOLCHAIN_TARGET"] = target

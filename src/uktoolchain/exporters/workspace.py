@@ -42,7 +42,7 @@ def context_env_vars(target: Target) -> str:
     """Variables for the actions of a target's context: rules that run make or CMake get the
     target's C tools. Bare names (found on PATH after `uktoolchain env`), so the file holds no
     path of this machine; UKTOOLCHAIN_TARGET names the CMake toolchain file
-    ($UKTOOLCHAIN_CMAKE_DIR/<target>.cmake)."""
+    ($UKTOOLCHAIN_CMAKE_DIR/<target>.cmake) and cargo's ($UKTOOLCHAIN_CARGO_DIR/<target>.toml)."""
     prefix = f"{target.arch}-solo5-ocaml-"
     pairs = [("UKTOOLCHAIN_TARGET", target.name), ("CC", f"{prefix}cc"), ("AR", f"{prefix}ar"),
              ("RANLIB", f"{prefix}ranlib"), ("LDFLAGS", f'"-z solo5-abi={target.binding}"')]

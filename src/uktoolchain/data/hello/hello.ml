@@ -14,6 +14,7 @@ let () =
   let c = Ukcalc.adler32 text and ocaml = adler32 text in
   Printf.printf "CMake C library: adler32 %S = %08x (%s)\n%!" text c
     (if c = ocaml then "matches OCaml" else Printf.sprintf "OCaml says %08x" ocaml);
+  Rustpart.report ();
   Printf.printf "slept 100 ms: %.1f ms by the monotonic clock\n%!" (sleep_ms 100);
   let chunks = List.init 64 (fun i -> Bytes.make 65536 (Char.chr (i land 0xff))) in
   Gc.full_major ();
