@@ -42,12 +42,13 @@ X86 = ["spt", "hvt", "virtio", "muen", "xen"]
 def test_solo5_targets_build_link_and_boot(uk, tmp_path, isolated_home, monkeypatch):
     sources = ["--source", f"ocaml={OCAML_SOURCE}"] + [a for c, p in TARBALLS.items() for a in ("--source", f"{c}={p}")]
     env = {"UKTOOLCHAIN_SOURCE_MIRROR": MIRROR}
-    first = uk("install", "spt", "aarch64-spt", "--plain", *sources, env=env, timeout=3600)
+    rust = ["--with", "rust"] if doctor.run_checks(["rust"])[0].ok else []  # the hello's Rust part
+    first = uk("install", "spt", "aarch64-spt", "--plain", *rust, *sources, env=env, timeout=3600)
     assert first.returncode == 0, first.stderr[-4000:]
     assert "ocaml-solo5[x86_64]: done" in first.stderr and "ocaml-solo5[aarch64]: done" in first.stderr
 
     # Bindings are chosen at link time: the other x86_64 targets reuse the same cross-compiler.
-    others = uk("install", *X86[1:], "--plain", *sources, env=env, timeout=600)
+    others = uk("install", *X86[1:], "--plain", *rust, *sources, env=env, timeout=600)
     assert others.returncode == 0, others.stderr[-3000:]
     assert "(nothing to build)" in others.stderr
 
@@ -93,7 +94,7 @@ def test_solo5_targets_build_link_and_boot(uk, tmp_path, isolated_home, monkeypa
 
     # aarch64-rpi4: the same aarch64 cross-compiler, our rpi4 binding, booted under QEMU raspi4b.
     if FIRMWARE and doctor.run_checks(["qemu-raspi4b"])[0].ok:
-        rpi4 = uk("install", "aarch64-rpi4", "--plain", *sources, "--source", f"rpi4-firmware={FIRMWARE}",
+        rpi4 = uk("install", "aarch64-rpi4", "--plain", *rust, *sources, "--source", f"rpi4-firmware={FIRMWARE}",
                   env=env, timeout=600)
         assert rpi4.returncode == 0, rpi4.stderr[-3000:]
         assert "ocaml-solo5[aarch64]: done" not in rpi4.stderr  # no second cross-compiler build
