@@ -17,7 +17,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from uktoolchain import objcheck
+from uktoolchain import objcheck, rpi4boot
 from uktoolchain.errors import CheckFailedError, UkError
 from uktoolchain.exporters import environment, workspace
 from uktoolchain.targets import Target
@@ -121,10 +121,10 @@ def verify_abi(image: Path, target: Target, env: dict[str, str]) -> str | None:
     return None if abi.binding == target.binding else f"ABI note says {abi.binding}, expected {target.binding}"
 
 
-def boot_command(image: Path, target: Target) -> tuple[list[str] | None, str]:
+def boot_command(image: Path, target: Target, tool_path: str = "") -> tuple[list[str] | None, str]:
     """The command that boots ``image`` here, or None and why not."""
     if target.board == "rpi4":
-        return rpi4_boot_command(image)
+        return rpi4_boot_command(image, tool_path)
     if target.arch != "x86_64":
         return None, f"{target.arch} images cannot run on this host"
     if target.binding == "spt":
@@ -142,7 +142,7 @@ def boot_command(image: Path, target: Target) -> tuple[list[str] | None, str]:
     return None, f"no {target.binding} runtime on this host"
 
 
-def rpi4_boot_command(image: Path) -> tuple[list[str] | None, str]:
+def rpi4_boot_command(image: Path, tool_path: str) -> tuple[list[str] | None, str]:
     """QEMU's raspi4b loads kernel8.img (the raw image the Pi firmware loads) at 0x80000 and
     enters it at EL2, as the firmware does. Semihosting, which the binding uses only when the
     command line asks for it, hands the guest's exit status to QEMU."""
@@ -152,12 +152,10 @@ def rpi4_boot_command(image: Path) -> tuple[list[str] | None, str]:
     if not qemu.ok:
         return None, f"{qemu.detail}; install: {qemu.hint(doctor.host_platform())}"
     kernel = image.with_name("kernel8.img")
-    objcopy = shutil.which("aarch64-solo5-none-static-objcopy") or shutil.which("aarch64-linux-gnu-objcopy")
-    if objcopy is None:
-        return None, "no aarch64 objcopy to make kernel8.img (install binutils-aarch64-linux-gnu)"
-    made = subprocess.run([objcopy, "-O", "binary", str(image), str(kernel)], capture_output=True, text=True)
-    if made.returncode != 0:
-        return None, f"objcopy failed: {made.stderr.strip()}"
+    try:  # the same kernel8.img as `uktoolchain image` writes, with the target's own objcopy
+        rpi4boot.write_kernel_image(image, kernel, rpi4boot.find_objcopy(tool_path))
+    except UkError as exc:
+        return None, str(exc)
     return ["qemu-system-aarch64", "-M", "raspi4b", "-kernel", str(kernel), "-append", "--solo5:semihosting",
             "-semihosting-config", "enable=on,target=native", "-nographic", "-no-reboot", "-display", "none",
             "-serial", "stdio", "-monitor", "none"], ""
@@ -233,7 +231,7 @@ def check(targets: list[Target], values: dict[str, str], project: Path, rust: bo
         if problem:
             outcomes.append(Outcome(target.name, "failed", problem))
             continue
-        command, reason = boot_command(image, target)
+        command, reason = boot_command(image, target, env.get("PATH", ""))
         if command is None:
             outcomes.append(Outcome(target.name, "linked", f"linked and ABI verified, not booted: {reason}"))
             continue
