@@ -14,6 +14,9 @@ def register(sub) -> None:
     parser.add_argument("targets", nargs="+", metavar="TARGET")
     parser.add_argument("-o", "--output", type=Path, default=Path("dune-workspace"),
                         help="the file to write or merge into (default: ./dune-workspace)")
+    parser.add_argument("--merlin", metavar="TARGET",
+                        help="the context editors see through merlin (default: the workspace's own "
+                        "(merlin) context, else the first unikernel target)")
     parser.set_defaults(run=run)
 
 
@@ -21,10 +24,13 @@ def run(args) -> int:
     ctx = Context.load()
     targets = ctx.catalogue.resolve(args.targets)
     try:
-        workspace.write(args.output, targets)
+        existing = args.output.read_text() if args.output.is_file() else None
+        editors = workspace.merlin_context(targets, existing, args.merlin) if any(t.binding for t in targets) else None
+        workspace.write(args.output, targets, args.merlin)
     except OSError as exc:
         raise home_error_for_path(args.output, exc) from exc
     names = " ".join(t.name for t in targets)
-    print(f"wrote {args.output}: contexts {', '.join(t.name for t in targets if t.binding)}", file=sys.stderr)
+    print(f"wrote {args.output}: contexts {', '.join(t.name for t in targets if t.binding)}; "
+          f"editors (merlin) see {editors}", file=sys.stderr)
     print(f'build with:  eval "$(uktoolchain env {names})" && dune build', file=sys.stderr)
     return 0

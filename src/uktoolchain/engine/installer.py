@@ -22,7 +22,7 @@ from uktoolchain.engine.lockfile import Pins, ToolchainLock
 from uktoolchain.engine.model import BUILD, DOWNLOAD, InstalledPackage, Plan
 from uktoolchain.engine.remotes import RemoteSettings
 from uktoolchain.engine.scheduler import Job, Scheduler, Timings
-from uktoolchain.errors import MirrorsUnreachableError, RemoteError, SourceOverrideError
+from uktoolchain.errors import MirrorsUnreachableError, RemoteError, SourceError, SourceOverrideError
 from uktoolchain.home import Home, home_error
 from uktoolchain.resources import BASE_RECIPE, RecipeIndex
 from uktoolchain.sources import Checksum, SourceOverride, SourceStore, check_local_source, source_entries
@@ -142,6 +142,7 @@ class Installer:
                 self.say(f"remote {name} is unreachable ({reason}); building here what it would have provided")
             if not options.build_missing:
                 self._refuse_builds(plan, engine)
+            self._fetch_extras_first(targets, plan, recipe_dirs, backups)
             jobs = {
                 label: Job(
                     package=package,
@@ -176,6 +177,22 @@ class Installer:
             stamps.write_stamp(self.home, target, fingerprint, packages)
             report[target.name] = packages
         return InstallReport(plan, report)
+
+    def _fetch_extras_first(self, targets: list[Target], plan: Plan, recipe_dirs: dict[str, Path],
+                            backups: list[str]) -> None:
+        """An optional part (--with editor) whose sources cannot be had fails the install before
+        anything is built: one error naming the part and the source, the installed toolchain as
+        it was, instead of a failure after the compiler took minutes to build."""
+        owners = {c: extra for t in targets for extra in t.extras for c in self.catalogue.extras[extra]}
+        for package in plan.packages.values():
+            extra = owners.get(package.name)
+            fetch = self._fetcher([package.name], recipe_dirs, backups) if extra and package.action == BUILD else None
+            if fetch is None:
+                continue
+            try:
+                fetch(lambda done, total: None)
+            except SourceError as exc:
+                raise type(exc)(f"--with {extra}: {exc.message}; nothing was built", exc.hint) from exc
 
     def _refuse_builds(self, plan: Plan, engine) -> None:
         missing = [label for label, package in plan.packages.items() if package.action == BUILD]

@@ -1,0 +1,54 @@
+"""The editor extra through the real CLI and the real Conan engine, on synthetic recipes: an
+optional part whose sources cannot be fetched fails the install before anything is built (one
+line, exit 4), and the toolchain installed before stays as it was."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import synthetic
+
+
+@pytest.fixture
+def extra_index(tmp_path, server, monkeypatch):
+    """alpha (target solo) and an extra `ed` = gamma (requires alpha) whose only URL is dead."""
+    root = synthetic.write_index(tmp_path / "index", server,
+                                 urls={"gamma": [synthetic.dead_url("gamma-1.0.tar.gz")]})
+    catalogue = root / "recipes" / "targets.toml"
+    catalogue.write_text(catalogue.read_text() + '\n[extras.ed]\ndescription = "an editor"\ncomponents = ["gamma"]\n')
+    monkeypatch.setenv("UKTOOLCHAIN_RECIPES", str(root))
+    return root
+
+
+def test_unreachable_extra_source_fails_first_and_keeps_the_installed_toolchain(uk, extra_index, isolated_home):
+    uk("install", "solo", "--plain", check=True)
+    stamps = isolated_home / "state" / "installed"
+    before = {p.name: p.read_bytes() for p in stamps.glob("*.json")}
+    assert before
+
+    result = uk("install", "solo", "--with", "ed", "--plain")
+    assert result.returncode == 4, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("uktoolchain: error:")]
+    assert len(errors) == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "--with ed:" in errors[0] and "gamma" in errors[0] and "127.0.0.1:9" in errors[0]
+    assert "nothing was built" in errors[0] and "--source gamma=PATH" in errors[0]
+    assert "building" not in result.stderr
+
+    after = {p.name: p.read_bytes() for p in stamps.glob("*.json")}
+    assert after == before  # solo is still installed, without the extra
+    assert json.loads(uk("env", "solo", "--json", check=True).stdout)["ALPHA_HOME"]
+    assert uk("install", "solo", "--plain", check=True).stderr.startswith("up to date")
+
+
+def test_unreachable_extra_source_builds_nothing_on_a_fresh_home(uk, extra_index, isolated_home):
+    result = uk("install", "tiny", "--with", "ed", "--plain")
+    assert result.returncode == 4, result.stderr
+    assert "gamma" in result.stderr and "alpha: done" not in result.stderr and "building" not in result.stderr
+    assert not list((isolated_home / "state" / "installed").glob("*.json"))
+
+
+def test_editor_extra_is_for_any_target_rust_only_for_unikernels(uk, extra_index):
+    # `ed` has no per-architecture component: a host target may have it (this one is unreachable).
+    assert uk("install", "solo", "--with", "ed", "--plain").returncode == 4
+    assert uk("install", "solo", "--with", "nope").returncode == 2
