@@ -1,8 +1,9 @@
+import json
 import os
 
 from conan import ConanFile
 from conan.tools.build import build_jobs
-from conan.tools.files import replace_in_file
+from conan.tools.files import replace_in_file, save
 
 ENV = ["conanbuild", "conanrun"]
 PACKAGES = ("merlin-lib", "dot-merlin-reader", "merlin", "ocaml-index")
@@ -34,12 +35,19 @@ class Merlin(ConanFile):
         stdlib = f"{self.uk_fake_prefix_of('ocaml')}/lib/ocaml"
         replace_in_file(self, os.path.join(src, "src", "kernel", "dune"),
                         "%{ocaml-config:standard_library}", stdlib)
-        jobs = build_jobs(self)
+        # merlin's C stubs: dune runs the C compiler itself, which ignores BUILD_PATH_PREFIX_MAP.
+        # The same mapping as -ffile-prefix-map flags, through a workspace file for both builds.
+        pairs = [(src, self.uk_fake_build_folder)] + [(dep.package_folder, self.uk_fake_prefix_of(dep.ref.name))
+                                                      for dep in self.dependencies.values()]
+        flags = " ".join(json.dumps(f"-ffile-prefix-map={old}={new}") for old, new in pairs)
+        workspace = os.path.join(self.build_folder, "uk-dune-workspace")
+        save(self, workspace, f"(lang dune 3.0)\n(env (_ (c_flags (:standard {flags}))))\n")
+        dune = f"dune build --workspace {workspace} -j {build_jobs(self)}"
         # The parser and its recovery tables come from our menhir, menhirLib.ml from our
         # menhirLib, whatever the source shipped (Debian's +ds archive has neither): the dev
         # profile enables these rules and promotes their results into the source tree.
-        self.run(f"dune build --profile dev -j {jobs} {' '.join(GENERATED)}", cwd=src, env=ENV)
-        self.run(f"dune build -p {','.join(PACKAGES)} -j {jobs} @install", cwd=src, env=ENV)
+        self.run(f"{dune} --profile dev {' '.join(GENERATED)}", cwd=src, env=ENV)
+        self.run(f"{dune} -p {','.join(PACKAGES)} @install", cwd=src, env=ENV)
 
     def package(self):
         destdir = os.path.join(self.build_folder, "staged")

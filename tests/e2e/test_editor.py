@@ -1,0 +1,202 @@
+"""Editor support end to end: merlin built by the toolchain's own OCaml answers an editor's
+questions (type-enclosing, complete-prefix) about a dune project, with the answers checked.
+
+CI (slow): the 5.3 set's merlin 5.4.1-503 and what builds it, from Debian's source packages
+(ci/fetch-editor-sources.sh: UKTOOLCHAIN_TEST_EDITOR_SOURCES, a directory with the three local
+sources; cppo and csexp come from the mirror, UKTOOLCHAIN_TEST_MIRROR), installed with the host
+toolchain (`unix --with editor`), asked about a project in the default context.
+
+Opt-in: with UKTOOLCHAIN_TEST_SOURCES as in test_unikernel_targets (Solo5 and ocaml-solo5), `spt
+--with editor` joins the same home (merlin is not built again), `uktoolchain workspace spt` marks
+the spt context (merlin), and merlin answers from that context: the cross compiler's stdlib and a
+library that only the solo5 findlib toolchain has (installed there with `ocamlfind -toolchain
+solo5 install`), which the default context cannot see.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import Runner, shell_with_env
+from uktoolchain import doctor
+
+OCAML_SOURCE = os.environ.get("UKTOOLCHAIN_TEST_OCAML_SOURCE")
+MIRROR = os.environ.get("UKTOOLCHAIN_TEST_MIRROR")
+EDITOR_SOURCES = Path(os.environ.get("UKTOOLCHAIN_TEST_EDITOR_SOURCES", "/nonexistent"))
+LOCAL = {"merlin": "ocaml-merlin_5.4.1-503+ds.orig.tar.xz", "menhir": "menhir_20240715+ds.orig.tar.xz",
+         "yojson": "yojson_2.0.2.orig.tar.gz"}
+SOLO5_SOURCES = Path(os.environ.get("UKTOOLCHAIN_TEST_SOURCES", "/nonexistent"))
+SOLO5_TARBALLS = {"solo5": SOLO5_SOURCES / "solo5-v0.12.1.tar.gz",
+                  "ocaml-solo5": SOLO5_SOURCES / "ocaml-solo5-1.2.0.tar.gz"}
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (OCAML_SOURCE and MIRROR and all((EDITOR_SOURCES / f).is_file() for f in LOCAL.values())),
+        reason="set UKTOOLCHAIN_TEST_OCAML_SOURCE, UKTOOLCHAIN_TEST_MIRROR (ci/fetch-local-sources.sh) and "
+        "UKTOOLCHAIN_TEST_EDITOR_SOURCES (ci/fetch-editor-sources.sh; the mirror gets cppo and csexp)"),
+]
+
+MAIN_ML = """\
+let greeting = Str.global_replace (Str.regexp "world") "editor" "hello world"
+let () = print_endline greeting
+let count = List.length [Uk_answer.answer]
+"""
+ANSWER_ML = "let answer = 42\nlet describe n = Printf.sprintf \"%d\" n\n"
+
+
+def sources(*components: str) -> list[str]:
+    local = {"ocaml": OCAML_SOURCE, **{c: str(EDITOR_SOURCES / f) for c, f in LOCAL.items()},
+             **{c: str(p) for c, p in SOLO5_TARBALLS.items()}}
+    return [arg for c in components for arg in ("--source", f"{c}={local[c]}")]
+
+
+class Home:
+    def __init__(self, root: Path):
+        self.root = root
+        self.uk = Runner()
+
+    def __call__(self, *args: str, check: bool = False, timeout: float = 300):
+        return self.uk(*args, env={"UKTOOLCHAIN_HOME": str(self.root), "UKTOOLCHAIN_SOURCE_MIRROR": MIRROR},
+                       check=check, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    state = Home(tmp_path_factory.mktemp("editor") / "home")
+    result = state("install", "unix", "--with", "editor", "--plain",
+                   *sources("ocaml", "merlin", "menhir", "yojson"), timeout=3600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    for component in ("cppo", "csexp", "yojson", "menhir", "merlin"):
+        assert f"{component}: done" in result.stderr, result.stderr[-3000:]
+    yield state
+
+
+def merlin(env_script: str, project: Path, command: str, file: str, *args: str):
+    """The value of `ocamlmerlin single COMMAND` on FILE (read from the project), as an editor
+    asks it: the buffer on stdin, the project's configuration from dune."""
+    line = f"cd {project} && ocamlmerlin single {command} {shlex.join(args)} -filename {file} < {file}"
+    ran = shell_with_env(env_script, line)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    answer = json.loads(ran.stdout)
+    assert answer["class"] == "return", answer
+    return answer["value"]
+
+
+def write_project(root: Path, answer_library: str = "uk_answer", context_check: str | None = None) -> Path:
+    (root / "bin").mkdir(parents=True)
+    (root / "lib").mkdir()
+    (root / "dune-project").write_text("(lang dune 3.0)\n")
+    (root / "lib" / "dune").write_text(f"(library (name {answer_library}))\n")
+    (root / "lib" / f"{answer_library}.ml").write_text(ANSWER_ML)
+    (root / "bin" / "dune").write_text(f"(executable (name main) (libraries str {answer_library}))\n")
+    (root / "bin" / "main.ml").write_text(MAIN_ML)
+    return root
+
+
+def type_at(env_script: str, project: Path, file: str, position: str) -> str:
+    return merlin(env_script, project, "type-enclosing", file, "-position", position)[0]["type"]
+
+
+def completions(env_script: str, project: Path, file: str, position: str, prefix: str) -> dict[str, str]:
+    value = merlin(env_script, project, "complete-prefix", file, "-position", position, "-prefix", prefix)
+    return {entry["name"]: entry["desc"] for entry in value["entries"]}
+
+
+def test_merlin_answers_about_a_host_project(home, tmp_path):
+    script = home("env", "unix", check=True).stdout
+    project = write_project(tmp_path / "proj")
+    built = shell_with_env(script, f"cd {project} && dune build 2>&1 && ./_build/default/bin/main.exe")
+    assert built.stdout.strip() == "hello editor", built.stdout + built.stderr
+
+    found = shell_with_env(script, "command -v ocamlmerlin").stdout.strip()
+    assert found.startswith(str(home.root)), found
+    assert type_at(script, project, "bin/main.ml", "2:25") == "string"  # `greeting` in print_endline greeting
+    assert type_at(script, project, "bin/main.ml", "3:30") == "int"     # Uk_answer.answer, a project library
+    entries = completions(script, project, "bin/main.ml", "1:30", "Str.global_")
+    assert set(entries) == {"global_replace", "global_substitute"}, entries
+    assert entries["global_replace"] == "Str.regexp -> string -> string -> string"
+    entries = completions(script, project, "bin/main.ml", "3:30", "Uk_answer.")
+    assert entries == {"answer": "int", "describe": "int -> string"}, entries
+
+
+def test_editor_tools_are_relocatable_and_private(home):
+    """What an editor runs names no folder of the machine that built it, and the libraries merlin
+    was built with do not enter users' findlib path."""
+    stamp = json.loads((home.root / "state" / "installed" / "unix.json").read_text())
+    folders = {p["name"]: home.root / "conan" / p["folder"] for p in stamp["packages"]}
+    assert {"merlin", "menhir", "yojson", "csexp", "cppo"} <= set(folders)
+    marker = str(home.root).encode()
+    leaking = [str(path) for path in folders["merlin"].rglob("*")
+               if path.is_file() and not path.is_symlink() and marker in path.read_bytes()]
+    assert not leaking, leaking
+    values = json.loads(home("env", "unix", "--json", check=True).stdout)
+    conf = Path(values["OCAMLFIND_CONF"]).read_text()
+    assert str(folders["merlin"] / "bin") in values["PATH"]
+    for private in ("menhir", "yojson", "csexp", "cppo"):
+        assert str(folders[private]) not in values["PATH"] and str(folders[private]) not in conf, private
+
+    report = home("doctor", "editor", check=True).stdout
+    assert report.startswith(f"ok      editor support (ocamlmerlin): ocamlmerlin 5.4.1-503 for unix: "
+                             f"{folders['merlin'] / 'bin' / 'ocamlmerlin'}"), report
+    assert '"kind": "custom"' in report and "env unix" in report
+
+
+def test_second_install_is_a_noop(home):
+    result = home("install", "unix", "--plain", *sources("ocaml", "merlin", "menhir", "yojson"))
+    assert result.returncode == 0 and "up to date: unix" in result.stderr, result.stderr
+
+
+solo5_missing = [c.name for c in doctor.run_checks(["libseccomp"]) if not c.ok]
+
+
+@pytest.mark.skipif(not all(p.is_file() for p in SOLO5_TARBALLS.values()),
+                    reason="opt-in: set UKTOOLCHAIN_TEST_SOURCES (solo5-v0.12.1.tar.gz, ocaml-solo5-1.2.0.tar.gz)")
+@pytest.mark.skipif(bool(solo5_missing), reason=f"host lacks {solo5_missing}")
+def test_merlin_answers_from_the_spt_context(home, tmp_path):
+    result = home("install", "spt", "--with", "editor", "--plain",
+                  *sources("ocaml", "merlin", "menhir", "yojson", "solo5", "ocaml-solo5"), timeout=3600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "merlin: done" not in result.stderr  # one merlin per host, shared with unix
+    script = home("env", "spt", check=True).stdout
+
+    # A library only the solo5 toolchain has: compiled by the cross compiler, installed into the
+    # spt site directory of the solo5 findlib toolchain.
+    lib = tmp_path / "ukcross"
+    lib.mkdir()
+    (lib / "ukcross.ml").write_text("let platform = \"solo5\"\nlet pages n = n * 4096\n")
+    (lib / "META").write_text('version = "1"\narchive(native) = "ukcross.cmxa"\n')
+    installed = shell_with_env(script, f"cd {lib} && ocamlfind -toolchain solo5 ocamlopt -a ukcross.ml "
+                               "-o ukcross.cmxa && ocamlfind -toolchain solo5 install ukcross META ukcross.cmi "
+                               "ukcross.cmx ukcross.cmxa ukcross.a 2>&1")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    hidden = shell_with_env(script, "ocamlfind query ukcross 2>&1")
+    assert hidden.returncode != 0, hidden.stdout  # not in the host toolchain
+
+    project = write_project(tmp_path / "uk")
+    (project / "bin" / "dune").write_text("(executable (name main) (libraries ukcross uk_answer)\n"
+                                          " (enabled_if (= %{context_name} spt)))\n")
+    (project / "bin" / "main.ml").write_text(
+        'let () = print_endline Ukcross.platform\nlet size = Ukcross.pages 2\nlet n = Uk_answer.answer\n')
+    home("workspace", "spt", "-o", str(project / "dune-workspace"), check=True)
+    assert "(merlin)" in (project / "dune-workspace").read_text()
+    built = shell_with_env(script, f"cd {project} && dune build 2>&1")
+    assert built.returncode == 0, built.stdout
+    assert (project / "_build" / "spt" / "bin" / "main.exe").is_file()
+
+    assert type_at(script, project, "bin/main.ml", "2:24") == "int -> int"  # Ukcross.pages
+    assert completions(script, project, "bin/main.ml", "1:30", "Ukcross.") == {"pages": "int -> int",
+                                                                              "platform": "string"}
+    assert type_at(script, project, "bin/main.ml", "3:22") == "int"
+    # merlin reads the spt context's configuration: the cross compiler's stdlib.
+    config = merlin(script, project, "dump", "bin/main.ml", "-what", "config")
+    stdlib = config["merlin"]["stdlib"]
+    ocamlfind = shell_with_env(script, "ocamlfind -toolchain solo5 ocamlc -where").stdout.strip()
+    assert stdlib and Path(stdlib).resolve() == Path(ocamlfind).resolve(), (stdlib, ocamlfind)
+    host = subprocess.run(["sh", "-c", f"{script}\nocamlfind ocamlc -where"], capture_output=True, text=True).stdout
+    assert Path(stdlib).resolve() != Path(host.strip()).resolve()
