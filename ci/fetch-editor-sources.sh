@@ -12,8 +12,8 @@
 # .orig is what counts. apt runs with a private configuration (trixie, sid and bookworm deb-src
 # entries taking the archive URI from the machine's own debian.sources): the system's apt setup
 # is left alone and no root is needed.
-# Prints EDITOR_SOURCES="--source merlin=... --source menhir=... --source yojson=..." and
-# SOURCE_MIRROR=DIR/mirror.
+# Prints EDITOR_SOURCES="--source merlin=... --source menhir=... --source yojson=...",
+# EDITOR_SOURCE_DIR=DIR/editor and SOURCE_MIRROR=DIR/mirror.
 set -euo pipefail
 dir=${1:-${UKTOOLCHAIN_CI_CACHE:-$HOME/.cache/uktoolchain-ci}}
 mkdir -p "$dir/mirror" "$dir/editor"
@@ -65,4 +65,5 @@ for entry in "${wanted[@]}"; do
   esac
 done
 echo "EDITOR_SOURCES=\"${sources[*]}\""
+echo "EDITOR_SOURCE_DIR=$dir/editor"
 echo "SOURCE_MIRROR=$dir/mirror"
