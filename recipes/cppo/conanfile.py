@@ -2,6 +2,7 @@ import os
 
 from conan import ConanFile
 from conan.tools.build import build_jobs
+from conan.tools.files import rm
 
 ENV = ["conanbuild", "conanrun"]
 
@@ -24,6 +25,10 @@ class Cppo(ConanFile):
         self.run(f"dune install cppo --prefix {self.uk_fake_prefix} --destdir {destdir}",
                  cwd=self.source_folder, env=ENV)
         self.uk_move_staged_install(destdir)
+        # Typed trees record the compiler's command line, with this machine's paths; nothing
+        # an editor or a build of ours reads them.
+        rm(self, "*.cmt", self.package_folder, recursive=True)
+        rm(self, "*.cmti", self.package_folder, recursive=True)
 
     def package_info(self):
         # A build tool of yojson: on PATH in the builds that require it, not in users' environments.

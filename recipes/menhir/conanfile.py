@@ -2,6 +2,7 @@ import os
 
 from conan import ConanFile
 from conan.tools.build import build_jobs
+from conan.tools.files import rm
 
 ENV = ["conanbuild", "conanrun"]
 PACKAGES = ("menhir", "menhirLib", "menhirSdk")
@@ -25,6 +26,10 @@ class Menhir(ConanFile):
         self.run(f"dune install {' '.join(PACKAGES)} --prefix {self.uk_fake_prefix} --destdir {destdir}",
                  cwd=self.source_folder, env=ENV)
         self.uk_move_staged_install(destdir)
+        # Typed trees record the compiler's command line, with this machine's paths; nothing
+        # an editor or a build of ours reads them.
+        rm(self, "*.cmt", self.package_folder, recursive=True)
+        rm(self, "*.cmti", self.package_folder, recursive=True)
 
     def package_info(self):
         # Build tool and libraries of merlin: seen by the builds that require them, not by users.

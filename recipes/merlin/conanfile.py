@@ -3,7 +3,7 @@ import os
 
 from conan import ConanFile
 from conan.tools.build import build_jobs
-from conan.tools.files import replace_in_file, save
+from conan.tools.files import replace_in_file, rm, save
 
 ENV = ["conanbuild", "conanrun"]
 PACKAGES = ("merlin-lib", "dot-merlin-reader", "merlin", "ocaml-index")
@@ -54,6 +54,10 @@ class Merlin(ConanFile):
         self.run(f"dune install {' '.join(PACKAGES)} --prefix {self.uk_fake_prefix} --destdir {destdir}",
                  cwd=self.source_folder, env=ENV)
         self.uk_move_staged_install(destdir)
+        # Typed trees record the compiler's command line, with this machine's paths; nothing
+        # an editor or a build of ours reads them.
+        rm(self, "*.cmt", self.package_folder, recursive=True)
+        rm(self, "*.cmti", self.package_folder, recursive=True)
 
     def package_info(self):
         # ocamlmerlin, ocamlmerlin-server, dot-merlin-reader, ocaml-index on PATH. It reads a

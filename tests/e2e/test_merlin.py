@@ -45,7 +45,7 @@ pytestmark = [
 MAIN_ML = """\
 let greeting = Str.global_replace (Str.regexp "world") "editor" "hello world"
 let () = print_endline greeting
-let count = List.length [Uk_answer.answer]
+let () = assert (Uk_answer.answer = 42)
 """
 ANSWER_ML = "let answer = 42\nlet describe n = Printf.sprintf \"%d\" n\n"
 
@@ -121,7 +121,7 @@ def test_merlin_answers_about_a_host_project(home, tmp_path):
     entries = completions(script, project, "bin/main.ml", "1:30", "Str.global_")
     assert set(entries) == {"global_replace", "global_substitute"}, entries
     assert entries["global_replace"] == "Str.regexp -> string -> string -> string"
-    entries = completions(script, project, "bin/main.ml", "3:30", "Uk_answer.")
+    entries = completions(script, project, "bin/main.ml", "3:32", "Uk_answer.")
     assert entries == {"answer": "int", "describe": "int -> string"}, entries
 
 
@@ -132,7 +132,8 @@ def test_editor_tools_are_relocatable_and_private(home):
     folders = {p["name"]: home.root / "conan" / p["folder"] for p in stamp["packages"]}
     assert {"merlin", "menhir", "yojson", "csexp", "cppo"} <= set(folders)
     marker = str(home.root).encode()
-    leaking = [str(path) for path in folders["merlin"].rglob("*")
+    leaking = [str(path) for name in ("merlin", "menhir", "yojson", "csexp", "cppo")
+               for path in folders[name].rglob("*")
                if path.is_file() and not path.is_symlink() and marker in path.read_bytes()]
     assert not leaking, leaking
     values = json.loads(home("env", "unix", "--json", check=True).stdout)
@@ -182,20 +183,23 @@ def test_merlin_answers_from_the_spt_context(home, tmp_path):
     (project / "bin" / "dune").write_text("(executable (name main) (libraries ukcross uk_answer)\n"
                                           " (enabled_if (= %{context_name} spt)))\n")
     (project / "bin" / "main.ml").write_text(
-        'let () = print_endline Ukcross.platform\nlet size = Ukcross.pages 2\nlet n = Uk_answer.answer\n')
+        'let () = print_endline Ukcross.platform\nlet () = assert (Ukcross.pages 2 = 8192)\n'
+        'let () = assert (Uk_answer.answer = 42)\n')
     home("workspace", "spt", "-o", str(project / "dune-workspace"), check=True)
     assert "(merlin)" in (project / "dune-workspace").read_text()
     built = shell_with_env(script, f"cd {project} && dune build 2>&1")
     assert built.returncode == 0, built.stdout
     assert (project / "_build" / "spt" / "bin" / "main.exe").is_file()
 
-    assert type_at(script, project, "bin/main.ml", "2:24") == "int -> int"  # Ukcross.pages
+    assert type_at(script, project, "bin/main.ml", "2:27") == "int -> int"  # Ukcross.pages
     assert completions(script, project, "bin/main.ml", "1:30", "Ukcross.") == {"pages": "int -> int",
                                                                               "platform": "string"}
-    assert type_at(script, project, "bin/main.ml", "3:22") == "int"
-    # merlin reads the spt context's configuration: the cross compiler's stdlib.
-    config = merlin(script, project, "dump", "bin/main.ml", "-what", "config")
-    stdlib = config["merlin"]["stdlib"]
+    assert type_at(script, project, "bin/main.ml", "3:30") == "int"  # Uk_answer.answer
+    # merlin reads the spt context's configuration: the cross compiler's stdlib, the solo5
+    # toolchain's library directory.
+    config = merlin(script, project, "dump-configuration", "bin/main.ml")["merlin"]
+    assert any(path.endswith("/spt/solo5/ukcross") for path in config["build_path"]), config["build_path"]
+    stdlib = config["stdlib"]
     ocamlfind = shell_with_env(script, "ocamlfind -toolchain solo5 ocamlc -where").stdout.strip()
     assert stdlib and Path(stdlib).resolve() == Path(ocamlfind).resolve(), (stdlib, ocamlfind)
     host = subprocess.run(["sh", "-c", f"{script}\nocamlfind ocamlc -where"], capture_output=True, text=True).stdout
