@@ -52,3 +52,14 @@ def test_editor_extra_is_for_any_target_rust_only_for_unikernels(uk, extra_index
     # `ed` has no per-architecture component: a host target may have it (this one is unreachable).
     assert uk("install", "solo", "--with", "ed", "--plain").returncode == 4
     assert uk("install", "solo", "--with", "nope").returncode == 2
+
+
+def test_workspace_merlin_on_the_cli(uk, tmp_path):
+    out = tmp_path / "dune-workspace"
+    result = uk("workspace", "spt", "hvt", "--merlin", "hvt", "-o", str(out))
+    assert result.returncode == 0 and "editors (merlin) see hvt" in result.stderr, result.stderr
+    assert "(name hvt)\n  (toolchain solo5)\n  (host default)\n  (merlin)" in out.read_text()
+    bad = uk("workspace", "spt", "--merlin", "virtio", "-o", str(tmp_path / "other"))
+    assert bad.returncode == 3 and len(bad.stderr.strip().splitlines()) == 1
+    assert "--merlin virtio is not one of the unikernel contexts written (spt)" in bad.stderr
+    assert not (tmp_path / "other").exists()

@@ -24,9 +24,7 @@ def run(args) -> int:
     ctx = Context.load()
     targets = ctx.catalogue.resolve(args.targets)
     try:
-        existing = args.output.read_text() if args.output.is_file() else None
-        editors = workspace.merlin_context(targets, existing, args.merlin) if any(t.binding for t in targets) else None
-        workspace.write(args.output, targets, args.merlin)
+        editors = workspace.write(args.output, targets, args.merlin)
     except OSError as exc:
         raise home_error_for_path(args.output, exc) from exc
     names = " ".join(t.name for t in targets)

@@ -145,7 +145,8 @@ def render(targets: list[Target], existing: str | None, merlin: str | None = Non
 
 
 def write(path: Path, targets: list[Target], merlin: str | None = None) -> str:
+    """Write (or merge into) the file; returns the context that got (merlin)."""
     existing = path.read_text() if path.is_file() else None
     content = render(targets, existing, merlin)
     atomic.write_text(path, content)
-    return content
+    return merlin_context(targets, existing, merlin)
