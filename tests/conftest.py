@@ -21,6 +21,7 @@ def isolated_home(tmp_path, monkeypatch):
     monkeypatch.delenv("UKTOOLCHAIN_RECIPES", raising=False)
     monkeypatch.delenv("UKTOOLCHAIN_SOURCE_MIRROR", raising=False)
     monkeypatch.delenv("CONAN_HOME", raising=False)
+    monkeypatch.delenv("UKTOOLCHAIN_OCAML", raising=False)  # the toolchain set: tests choose their own
     return home
 
 

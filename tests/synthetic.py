@@ -30,7 +30,7 @@ class Synthetic(ConanFile):
     name = "{name}"
     python_requires = "ukbase/1.0"
     python_requires_extend = "ukbase.UkPackage"
-    uk_requires = tuple(f"{{dep}}/1.0" for dep in {deps!r})
+    uk_requires = {deps!r}
 
     def build(self):
         self.run(f"sh {{self.source_folder}}/build.sh {{self.build_folder}}")
@@ -209,8 +209,10 @@ def write_index(root: Path, server: FileServer, padding: int = 0, urls: dict[str
         (recipe / "conanfile.py").write_text(RECIPE.format(name=name, deps=list(deps), upper=name.upper()))
         component_urls = (urls or {}).get(name, [server.url(f"{name}-1.0.tar.gz")])
         url_lines = "".join(f"      - {u}\n" for u in component_urls)
+        requires = "".join(f'\n    {dep}: "[>=1.0 <2]"' for dep in deps)
         (recipe / "conandata.yml").write_text(
             f'sources:\n  "1.0":\n    url:\n{url_lines}    sha256: "{hashlib.sha256(tarball).hexdigest()}"\n'
+            + (f'requires:\n  "1.0":{requires}\n' if deps else "")
         )
     (root / "patches").mkdir(exist_ok=True)
     (root / "recipes" / "targets.toml").write_text(

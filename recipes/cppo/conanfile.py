@@ -14,7 +14,7 @@ class Cppo(ConanFile):
     homepage = "https://github.com/ocaml-community/cppo"
     python_requires = "ukbase/1.0"
     python_requires_extend = "ukbase.UkPackage"
-    uk_requires = ("ocaml/5.3.0", "dune/3.17.2")
+    uk_requires = ("ocaml", "dune")
 
     def build(self):
         # -p cppo: not cppo_ocamlbuild, which needs ocamlbuild.

@@ -14,7 +14,7 @@ class Csexp(ConanFile):
     homepage = "https://github.com/ocaml-dune/csexp"
     python_requires = "ukbase/1.0"
     python_requires_extend = "ukbase.UkPackage"
-    uk_requires = ("ocaml/5.3.0", "dune/3.17.2")
+    uk_requires = ("ocaml", "dune")
 
     def build(self):
         self.run(f"dune build -p csexp -j {build_jobs(self)} @install", cwd=self.source_folder, env=ENV)

@@ -15,7 +15,7 @@ class Menhir(ConanFile):
     homepage = "http://gitlab.inria.fr/fpottier/menhir"
     python_requires = "ukbase/1.0"
     python_requires_extend = "ukbase.UkPackage"
-    uk_requires = ("ocaml/5.3.0", "dune/3.17.2")
+    uk_requires = ("ocaml", "dune")
 
     def build(self):
         self.run(f"dune build -p {','.join(PACKAGES)} -j {build_jobs(self)} @install",

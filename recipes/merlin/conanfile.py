@@ -21,8 +21,7 @@ class Merlin(ConanFile):
     python_requires = "ukbase/1.0"
     python_requires_extend = "ukbase.UkPackage"
     # ocamlfind: dot-merlin-reader links findlib.
-    uk_requires = ("ocaml/5.3.0", "ocamlfind/1.9.8", "dune/3.17.2", "csexp/1.5.2", "yojson/2.0.2",
-                   "menhir/20240715")
+    uk_requires = ("ocaml", "ocamlfind", "dune", "csexp", "yojson", "menhir")
 
     def build(self):
         src = self.source_folder

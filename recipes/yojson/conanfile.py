@@ -14,7 +14,7 @@ class Yojson(ConanFile):
     homepage = "https://github.com/ocaml-community/yojson"
     python_requires = "ukbase/1.0"
     python_requires_extend = "ukbase.UkPackage"
-    uk_requires = ("ocaml/5.3.0", "dune/3.17.2", "cppo/1.8.0")
+    uk_requires = ("ocaml", "dune", "cppo")
 
     def build(self):
         # patches/yojson/2.0.2-0001: no `seq` library (OCaml has had Seq in its stdlib since 4.07).

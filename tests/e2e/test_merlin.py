@@ -1,7 +1,7 @@
 """Editor support end to end: merlin built by the toolchain's own OCaml answers an editor's
 questions (type-enclosing, complete-prefix) about a dune project, with the answers checked.
 
-CI (slow): the 5.3 set's merlin 5.4.1-503 and what builds it, from Debian's source packages
+CI (slow): the OCaml 5.3 set's merlin 5.4.1-503 and what builds it, from Debian's source packages
 (ci/fetch-editor-sources.sh: UKTOOLCHAIN_TEST_EDITOR_SOURCES, a directory with the three local
 sources; cppo and csexp come from the mirror, UKTOOLCHAIN_TEST_MIRROR), installed with the host
 toolchain (`unix --with editor`), asked about a project in the default context.
@@ -62,8 +62,9 @@ class Home:
         self.uk = Runner()
 
     def __call__(self, *args: str, check: bool = False, timeout: float = 300):
-        return self.uk(*args, env={"UKTOOLCHAIN_HOME": str(self.root), "UKTOOLCHAIN_SOURCE_MIRROR": MIRROR},
-                       check=check, timeout=timeout)
+        # The OCaml 5.3 set: merlin 5.4.1-503 and all it needs come from package registries.
+        return self.uk(*args, env={"UKTOOLCHAIN_HOME": str(self.root), "UKTOOLCHAIN_SOURCE_MIRROR": MIRROR,
+                                   "UKTOOLCHAIN_OCAML": "5.3"}, check=check, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +129,7 @@ def test_merlin_answers_about_a_host_project(home, tmp_path):
 def test_editor_tools_are_relocatable_and_private(home):
     """What an editor runs names no folder of the machine that built it, and the libraries merlin
     was built with do not enter users' findlib path."""
-    stamp = json.loads((home.root / "state" / "installed" / "unix.json").read_text())
+    stamp = json.loads((home.root / "state" / "installed" / "5.3" / "unix.json").read_text())
     folders = {p["name"]: home.root / "conan" / p["folder"] for p in stamp["packages"]}
     assert {"merlin", "menhir", "yojson", "csexp", "cppo"} <= set(folders)
     marker = str(home.root).encode()
@@ -143,9 +144,9 @@ def test_editor_tools_are_relocatable_and_private(home):
         assert str(folders[private]) not in values["PATH"] and str(folders[private]) not in conf, private
 
     report = home("doctor", "editor", check=True).stdout
-    assert report.startswith(f"ok      editor support (ocamlmerlin): ocamlmerlin 5.4.1-503 for unix: "
+    assert report.startswith(f"ok      editor support (ocamlmerlin): ocamlmerlin 5.4.1-503 (OCaml 5.3 set) for unix: "
                              f"{folders['merlin'] / 'bin' / 'ocamlmerlin'}"), report
-    assert '"kind": "custom"' in report and "env unix" in report
+    assert '"kind": "custom"' in report and "env unix --ocaml 5.3" in report
 
 
 def test_second_install_is_a_noop(home):

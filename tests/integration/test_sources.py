@@ -30,7 +30,7 @@ def store_files(home: Path) -> list[str]:
 
 
 def stamp_of(home: Path, target: str) -> dict:
-    return json.loads((home / "state" / "installed" / f"{target}.json").read_text())
+    return json.loads((home / "state" / "installed" / "default" / f"{target}.json").read_text())
 
 
 def alpha_ref(home: Path) -> str:
@@ -211,7 +211,7 @@ def test_all_urls_unreachable(uk, index, server, isolated_home):
     assert f"{dead1}: connection failed" in result.stderr and f"{dead2}: connection failed" in result.stderr
     assert "UKTOOLCHAIN_SOURCE_MIRROR" in result.stderr and f"named {digest}" in result.stderr
     assert not any(name.startswith(digest) for name in store_files(isolated_home))
-    assert not (isolated_home / "state" / "installed" / "solo.json").exists()
+    assert not (isolated_home / "state" / "installed" / "default" / "solo.json").exists()
 
 
 def test_http_404_is_reported_per_url(uk, index, server, isolated_home):
@@ -234,7 +234,7 @@ def test_checksum_mismatch(uk, index, server, isolated_home):
     assert f"checksum mismatch for {server.url(TARBALL)}" in result.stderr
     assert f"expected sha256 {expected}, got {actual}" in result.stderr
     assert store_files(isolated_home) == []  # neither the digest file nor a .part
-    assert not (isolated_home / "state" / "installed" / "solo.json").exists()
+    assert not (isolated_home / "state" / "installed" / "default" / "solo.json").exists()
 
 
 def test_mirror_directory_is_used_before_any_url(uk, index, server, isolated_home, tmp_path):

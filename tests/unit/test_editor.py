@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from uktoolchain import doctor, editor
-from uktoolchain.engine import stamps
+from uktoolchain.engine import state
 from uktoolchain.engine.model import InstalledPackage
 from uktoolchain.errors import ConfigError, UsageError
 from uktoolchain.exporters import workspace
@@ -32,7 +32,10 @@ def test_editor_extra_is_host_tools_for_any_target(catalogue):
         labels = catalogue.labels_of(target)
         # One build per host, shared by every target: no architecture in the label.
         assert {"merlin", "menhir", "yojson", "csexp", "cppo"} <= set(labels)
-    assert catalogue.versions["merlin"].endswith("-503") and catalogue.versions["ocaml"].startswith("5.3.")
+    # merlin's suffix names the compiler of its set: -503 for OCaml 5.3, -504 for OCaml 5.4.
+    for toolset in catalogue.sets.values():
+        major, minor = toolset.versions["ocaml"].split(".")[:2]
+        assert toolset.versions["merlin"].endswith(f"-{major}{int(minor):02d}"), toolset.name
     with pytest.raises(UsageError, match="rust extra is for unikernel targets"):
         catalogue.with_extras(catalogue.targets["unix"], ["rust", "editor"])
 
@@ -40,19 +43,23 @@ def test_editor_extra_is_host_tools_for_any_target(catalogue):
 def test_editor_recipes_pin_what_they_build(catalogue):
     import yaml
 
-    for component in catalogue.extras["editor"]:
-        data = yaml.safe_load((REPO / "recipes" / component / "conandata.yml").read_text())
-        entry = data["sources"][catalogue.versions[component]]
-        assert entry["url"] and (entry.get("sha256") or entry.get("sha512")), component
-        recipe = (REPO / "recipes" / component / "conanfile.py").read_text()
-        assert "target_arch" not in recipe, component  # host tools, one build per host
+    for toolset in catalogue.sets.values():
+        for component in catalogue.extras["editor"]:
+            version = toolset.versions[component]
+            data = yaml.safe_load((REPO / "recipes" / component / "conandata.yml").read_text())
+            entry = data["sources"][version]
+            assert entry["url"] and (entry.get("sha256") or entry.get("sha512")), component
+            assert data["requires"][version], component  # what it builds with, as version ranges
+            recipe = (REPO / "recipes" / component / "conanfile.py").read_text()
+            assert "target_arch" not in recipe, component  # host tools, one build per host
 
 
-def _install(home: Home, target: str, extras: tuple[str, ...], packages: dict[str, tuple[str, list[str]]]):
-    """A stamp as install writes it, with package folders holding the given bin/ programs."""
+def _install(home: Home, target: str, extras: tuple[str, ...], packages: dict[str, tuple[str, list[str]]],
+             toolset: str = "5.3"):
+    """A record as install writes it, with package folders holding the given bin/ programs."""
     installed = []
     for name, (version, programs) in packages.items():
-        folder = f"p/{name}{abs(hash((target, name))) % 10**6}/p"
+        folder = f"p/{name}{abs(hash((toolset, target, name))) % 10**6}/p"
         bindir = home.conan / folder / "bin"
         bindir.mkdir(parents=True, exist_ok=True)
         for program in programs:
@@ -60,9 +67,7 @@ def _install(home: Home, target: str, extras: tuple[str, ...], packages: dict[st
             (bindir / program).chmod(0o755)
         installed.append(InstalledPackage(label=name, name=name, ref=f"{name}/{version}#abc", package_id="0",
                                           folder=folder))
-    fake = type("T", (), {"name": target, "extras": extras})
-    home.stamp(target).parent.mkdir(parents=True, exist_ok=True)
-    stamps.write_stamp(home, fake, "fp", installed)
+    state.write(home, state.InstalledTarget(toolset, target, "fp", tuple(installed), extras))
 
 
 def test_survey_finds_merlin_of_targets_installed_with_editor(tmp_path, catalogue):
@@ -70,7 +75,7 @@ def test_survey_finds_merlin_of_targets_installed_with_editor(tmp_path, catalogu
     _install(home, "spt", ("editor",), {"ocaml": ("5.3.0", ["ocamlc"]), "merlin": ("5.4.1-503", ["ocamlmerlin"])})
     _install(home, "hvt", (), {"ocaml": ("5.3.0", ["ocamlc"])})
     tools = editor.survey(home, catalogue)
-    assert [(t.target, t.program, t.version) for t in tools] == [("spt", "ocamlmerlin", "5.4.1-503")]
+    assert [(t.toolset, t.target, t.program, t.version) for t in tools] == [("5.3", "spt", "ocamlmerlin", "5.4.1-503")]
     assert tools[0].path.is_file()
 
     missing = editor.report(editor.survey(Home(tmp_path / "empty"), catalogue), {})
@@ -83,16 +88,19 @@ def test_report_says_what_path_finds_and_how_to_set_up_editors(tmp_path, catalog
     tools = editor.survey(home, catalogue)
     merlin = str(tools[0].path)
 
-    absent = editor.report(tools, {"ocamlmerlin": None})
-    assert absent.ok and f"ocamlmerlin 5.4.1-503 for spt: {merlin}" in absent.detail
+    absent = editor.report(tools, {"ocamlmerlin": None}, default_set="5.4")
+    assert absent.ok and f"ocamlmerlin 5.4.1-503 (OCaml 5.3 set) for spt: {merlin}" in absent.detail
     assert "not on PATH" in absent.detail
-    assert editor.report(tools, {"ocamlmerlin": merlin}).detail == f"ocamlmerlin 5.4.1-503 for spt: {merlin}"
-    other = editor.report(tools, {"ocamlmerlin": "/opam/default/bin/ocamlmerlin"})
+    assert (editor.report(tools, {"ocamlmerlin": merlin}, "5.4").detail
+            == f"ocamlmerlin 5.4.1-503 (OCaml 5.3 set) for spt: {merlin}")
+    other = editor.report(tools, {"ocamlmerlin": "/opam/default/bin/ocamlmerlin"}, "5.4")
     assert "PATH finds another ocamlmerlin first (/opam/default/bin/ocamlmerlin)" in other.detail
 
     emacs, dune_workspace, vscode = absent.advice
-    assert 'eval "$(uktoolchain env spt)"' in emacs and "uktoolchain workspace spt" in dune_workspace
-    assert "needs ocaml-lsp-server" in vscode  # this set builds none
+    # 5.3 is not the default set: the environment is asked for by name.
+    assert 'eval "$(uktoolchain env spt --ocaml 5.3)"' in emacs and "uktoolchain workspace spt" in dune_workspace
+    assert "needs ocaml-lsp-server" in vscode and "env spt --ocaml 5.3)" in vscode  # this set builds none
+    assert 'eval "$(uktoolchain env spt)"' in editor.report(tools, {}, default_set="5.3").advice[0]
     monkeypatch.setenv("UKTOOLCHAIN_HOME", "/my home")
     setting = json.loads("{" + editor.vscode_sandbox("spt") + "}")["ocaml.sandbox"]
     assert setting["kind"] == "custom"
@@ -107,7 +115,7 @@ def test_doctor_editor_reads_the_home(tmp_path, monkeypatch):
     check = doctor.run_checks(["editor"])[0]
     assert check.ok and "for unix" in check.detail
     lines = doctor.render_plain([check], "debian").splitlines()
-    assert lines[0].startswith("ok      editor support (ocamlmerlin): ocamlmerlin 5.4.1-503 for unix")
+    assert lines[0].startswith("ok      editor support (ocamlmerlin): ocamlmerlin 5.4.1-503 (OCaml 5.3 set) for unix")
     assert len(lines) == 4 and '"kind": "custom"' in lines[3]
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from uktoolchain.cli.context import Context
+from uktoolchain.cli.context import Context, add_set_option
 from uktoolchain.errors import home_error_for_path
 from uktoolchain.exporters import workspace
 
 
 def register(sub) -> None:
     parser = sub.add_parser("workspace", help="write a dune-workspace with one context per target")
-    parser.add_argument("targets", nargs="+", metavar="TARGET")
+    parser.add_argument("targets", nargs="*", metavar="TARGET",
+                        help="default: the targets of the project's uktoolchain.toml")
+    add_set_option(parser)
     parser.add_argument("-o", "--output", type=Path, default=Path("dune-workspace"),
                         help="the file to write or merge into (default: ./dune-workspace)")
     parser.add_argument("--merlin", metavar="TARGET",
@@ -21,8 +23,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    ctx = Context.load()
-    targets = ctx.catalogue.resolve(args.targets)
+    ctx = Context.load(args.ocaml)
+    targets = ctx.catalogue.resolve(ctx.pinned_targets(args.targets, "workspace"))
     try:
         editors = workspace.write(args.output, targets, args.merlin)
     except OSError as exc:
