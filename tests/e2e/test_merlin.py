@@ -6,11 +6,16 @@ CI (slow): the OCaml 5.3 set's merlin 5.4.1-503 and what builds it, from Debian'
 sources; cppo and csexp come from the mirror, UKTOOLCHAIN_TEST_MIRROR), installed with the host
 toolchain (`unix --with editor`), asked about a project in the default context.
 
-Opt-in: with UKTOOLCHAIN_TEST_SOURCES as in test_unikernel_targets (Solo5 and ocaml-solo5), `spt
---with editor` joins the same home (merlin is not built again), `uktoolchain workspace spt` marks
-the spt context (merlin), and merlin answers from that context: the cross compiler's stdlib and a
-library that only the solo5 findlib toolchain has (installed there with `ocamlfind -toolchain
-solo5 install`), which the default context cannot see.
+Opt-in, the same on the OCaml 5.4 set: merlin 5.7.1-504 and dune 3.24.2 are reachable only as
+repository snapshots, so UKTOOLCHAIN_TEST_MERLIN504 names merlin's tree (or a tarball of it, e.g. a
+`git archive` of the v5.7.1-504 tag) and UKTOOLCHAIN_TEST_SOURCES holds dune-3.24.2-git.tar.gz;
+OCaml 5.4.1 comes from the mirror (Debian's orig, ci/fetch-local-sources.sh).
+
+Opt-in, per set: with UKTOOLCHAIN_TEST_SOURCES as in test_unikernel_targets (Solo5 and
+ocaml-solo5), `spt --with editor` joins the same home (merlin is not built again), `uktoolchain
+workspace spt` marks the spt context (merlin), and merlin answers from that context: the cross
+compiler's stdlib and a library that only the solo5 findlib toolchain has (installed there with
+`ocamlfind -toolchain solo5 install`), which the default context cannot see.
 """
 from __future__ import annotations
 
@@ -28,19 +33,47 @@ from uktoolchain import doctor
 OCAML_SOURCE = os.environ.get("UKTOOLCHAIN_TEST_OCAML_SOURCE")
 MIRROR = os.environ.get("UKTOOLCHAIN_TEST_MIRROR")
 EDITOR_SOURCES = Path(os.environ.get("UKTOOLCHAIN_TEST_EDITOR_SOURCES", "/nonexistent"))
-LOCAL = {"merlin": "ocaml-merlin_5.4.1-503+ds.orig.tar.xz", "menhir": "menhir_20240715+ds.orig.tar.xz",
-         "yojson": "yojson_2.0.2.orig.tar.gz"}
-SOLO5_SOURCES = Path(os.environ.get("UKTOOLCHAIN_TEST_SOURCES", "/nonexistent"))
-SOLO5_TARBALLS = {"solo5": SOLO5_SOURCES / "solo5-v0.12.1.tar.gz",
-                  "ocaml-solo5": SOLO5_SOURCES / "ocaml-solo5-1.2.0.tar.gz"}
+SNAPSHOTS = Path(os.environ.get("UKTOOLCHAIN_TEST_SOURCES", "/nonexistent"))
+MERLIN504 = os.environ.get("UKTOOLCHAIN_TEST_MERLIN504")
+OCAML541_SHA256 = "b1e297adc186635540758eb064c7fab025598ae4436f3b9767e5025188b4e0ab"  # in the mirror
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not (OCAML_SOURCE and MIRROR and all((EDITOR_SOURCES / f).is_file() for f in LOCAL.values())),
-        reason="set UKTOOLCHAIN_TEST_OCAML_SOURCE, UKTOOLCHAIN_TEST_MIRROR (ci/fetch-local-sources.sh) and "
-        "UKTOOLCHAIN_TEST_EDITOR_SOURCES (ci/fetch-editor-sources.sh; the mirror gets cppo and csexp)"),
-]
+# Per set: merlin's version, the local sources of the host toolchain and the editor extra, and
+# the Solo5 archives of its spt target.
+SETS = {
+    "5.3": {
+        "merlin": "5.4.1-503",
+        "sources": {"ocaml": OCAML_SOURCE, "merlin": EDITOR_SOURCES / "ocaml-merlin_5.4.1-503+ds.orig.tar.xz",
+                    "menhir": EDITOR_SOURCES / "menhir_20240715+ds.orig.tar.xz",
+                    "yojson": EDITOR_SOURCES / "yojson_2.0.2.orig.tar.gz"},
+        "solo5": {"solo5": SNAPSHOTS / "solo5-v0.12.1.tar.gz", "ocaml-solo5": SNAPSHOTS / "ocaml-solo5-1.2.0.tar.gz"},
+    },
+    "5.4": {
+        "merlin": "5.7.1-504",
+        "sources": {"dune": SNAPSHOTS / "dune-3.24.2-git.tar.gz", "merlin": MERLIN504,
+                    "menhir": EDITOR_SOURCES / "menhir_20240715+ds.orig.tar.xz",
+                    "yojson": EDITOR_SOURCES / "yojson_2.0.2.orig.tar.gz"},
+        "solo5": {"solo5": SNAPSHOTS / "solo5-v0.12.1.tar.gz", "ocaml-solo5": SNAPSHOTS / "ocaml-solo5-1.3.2.tar.gz"},
+    },
+}
+
+
+def lacking(toolset: str) -> str | None:
+    """Why a set's editor test cannot run here, or None."""
+    if not MIRROR:
+        return "set UKTOOLCHAIN_TEST_MIRROR (ci/fetch-local-sources.sh; ci/fetch-editor-sources.sh adds cppo, csexp)"
+    missing = [c for c, path in SETS[toolset]["sources"].items() if not (path and Path(path).exists())]
+    if missing and toolset == "5.3":
+        return (f"lacks local sources of {', '.join(missing)}: set UKTOOLCHAIN_TEST_OCAML_SOURCE "
+                "(ci/fetch-local-sources.sh) and UKTOOLCHAIN_TEST_EDITOR_SOURCES (ci/fetch-editor-sources.sh)")
+    if missing:
+        return (f"opt-in: lacks local sources of {', '.join(missing)}: set UKTOOLCHAIN_TEST_MERLIN504 (merlin "
+                "5.7.1-504's tree), UKTOOLCHAIN_TEST_SOURCES (dune-3.24.2-git.tar.gz) and UKTOOLCHAIN_TEST_EDITOR_SOURCES")
+    if toolset == "5.4" and not (Path(MIRROR) / OCAML541_SHA256).is_file():
+        return "opt-in: the mirror lacks OCaml 5.4.1 (Debian's ocaml_5.4.1.orig.tar.xz; ci/fetch-local-sources.sh)"
+    return None
+
+
+pytestmark = pytest.mark.slow
 
 MAIN_ML = """\
 let greeting = Str.global_replace (Str.regexp "world") "editor" "hello world"
@@ -50,28 +83,28 @@ let () = assert (Uk_answer.answer = 42)
 ANSWER_ML = "let answer = 42\nlet describe n = Printf.sprintf \"%d\" n\n"
 
 
-def sources(*components: str) -> list[str]:
-    local = {"ocaml": OCAML_SOURCE, **{c: str(EDITOR_SOURCES / f) for c, f in LOCAL.items()},
-             **{c: str(p) for c, p in SOLO5_TARBALLS.items()}}
-    return [arg for c in components for arg in ("--source", f"{c}={local[c]}")]
-
-
 class Home:
-    def __init__(self, root: Path):
-        self.root = root
+    def __init__(self, root: Path, toolset: str):
+        self.root, self.toolset = root, toolset
+        self.merlin_version = SETS[toolset]["merlin"]
         self.uk = Runner()
 
     def __call__(self, *args: str, check: bool = False, timeout: float = 300):
-        # The OCaml 5.3 set: merlin 5.4.1-503 and all it needs come from package registries.
         return self.uk(*args, env={"UKTOOLCHAIN_HOME": str(self.root), "UKTOOLCHAIN_SOURCE_MIRROR": MIRROR,
-                                   "UKTOOLCHAIN_OCAML": "5.3"}, check=check, timeout=timeout)
+                                   "UKTOOLCHAIN_OCAML": self.toolset}, check=check, timeout=timeout)
+
+    def sources(self, solo5: bool = False) -> list[str]:
+        chosen = {**SETS[self.toolset]["sources"], **(SETS[self.toolset]["solo5"] if solo5 else {})}
+        return [arg for c, path in chosen.items() for arg in ("--source", f"{c}={path}")]
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    state = Home(tmp_path_factory.mktemp("editor") / "home")
-    result = state("install", "unix", "--with", "editor", "--plain",
-                   *sources("ocaml", "merlin", "menhir", "yojson"), timeout=3600)
+@pytest.fixture(scope="module", params=list(SETS))
+def home(request, tmp_path_factory):
+    why = lacking(request.param)
+    if why:
+        pytest.skip(f"OCaml {request.param} set: {why}")
+    state = Home(tmp_path_factory.mktemp(f"editor{request.param}") / "home", request.param)
+    result = state("install", "unix", "--with", "editor", "--plain", *state.sources(), timeout=3600)
     assert result.returncode == 0, result.stderr[-4000:]
     for component in ("cppo", "csexp", "yojson", "menhir", "merlin"):
         assert f"{component}: done" in result.stderr, result.stderr[-3000:]
@@ -117,6 +150,8 @@ def test_merlin_answers_about_a_host_project(home, tmp_path):
 
     found = shell_with_env(script, "command -v ocamlmerlin").stdout.strip()
     assert found.startswith(str(home.root)), found
+    version = shell_with_env(script, "ocamlmerlin -version").stdout
+    assert f"version {home.merlin_version}" in version, version
     assert type_at(script, project, "bin/main.ml", "2:25") == "string"  # `greeting` in print_endline greeting
     assert type_at(script, project, "bin/main.ml", "3:30") == "int"     # Uk_answer.answer, a project library
     entries = completions(script, project, "bin/main.ml", "1:30", "Str.global_")
@@ -129,7 +164,7 @@ def test_merlin_answers_about_a_host_project(home, tmp_path):
 def test_editor_tools_are_relocatable_and_private(home):
     """What an editor runs names no folder of the machine that built it, and the libraries merlin
     was built with do not enter users' findlib path."""
-    stamp = json.loads((home.root / "state" / "installed" / "5.3" / "unix.json").read_text())
+    stamp = json.loads((home.root / "state" / "installed" / home.toolset / "unix.json").read_text())
     folders = {p["name"]: home.root / "conan" / p["folder"] for p in stamp["packages"]}
     assert {"merlin", "menhir", "yojson", "csexp", "cppo"} <= set(folders)
     marker = str(home.root).encode()
@@ -144,27 +179,26 @@ def test_editor_tools_are_relocatable_and_private(home):
         assert str(folders[private]) not in values["PATH"] and str(folders[private]) not in conf, private
 
     report = home("doctor", "editor", check=True).stdout
-    assert report.startswith(f"ok      editor support (ocamlmerlin): ocamlmerlin 5.4.1-503 (OCaml 5.3 set) for unix: "
-                             f"{folders['merlin'] / 'bin' / 'ocamlmerlin'}"), report
-    assert '"kind": "custom"' in report and "env unix --ocaml 5.3" in report
+    assert report.startswith(f"ok      editor support (ocamlmerlin): ocamlmerlin {home.merlin_version} "
+                             f"(OCaml {home.toolset} set) for unix: {folders['merlin'] / 'bin' / 'ocamlmerlin'}"), report
+    assert '"kind": "custom"' in report and "env unix" in report
 
 
 def test_second_install_is_a_noop(home):
-    result = home("install", "unix", "--plain", *sources("ocaml", "merlin", "menhir", "yojson"))
+    result = home("install", "unix", "--plain", *home.sources())
     assert result.returncode == 0 and "up to date: unix" in result.stderr, result.stderr
 
 
 solo5_missing = [c.name for c in doctor.run_checks(["libseccomp"]) if not c.ok]
 
 
-@pytest.mark.skipif(not all(p.is_file() for p in SOLO5_TARBALLS.values()),
-                    reason="opt-in: set UKTOOLCHAIN_TEST_SOURCES (solo5-v0.12.1.tar.gz, ocaml-solo5-1.2.0.tar.gz)")
 @pytest.mark.skipif(bool(solo5_missing), reason=f"host lacks {solo5_missing}")
 def test_merlin_answers_from_the_spt_context(home, tmp_path):
-    result = home("install", "spt", "--with", "editor", "--plain",
-                  *sources("ocaml", "merlin", "menhir", "yojson", "solo5", "ocaml-solo5"), timeout=3600)
+    if not all(p.is_file() for p in SETS[home.toolset]["solo5"].values()):
+        pytest.skip("opt-in: set UKTOOLCHAIN_TEST_SOURCES (solo5-v0.12.1.tar.gz and the set's ocaml-solo5 tarball)")
+    result = home("install", "spt", "--with", "editor", "--plain", *home.sources(solo5=True), timeout=3600)
     assert result.returncode == 0, result.stderr[-4000:]
-    assert "merlin: done" not in result.stderr  # one merlin per host, shared with unix
+    assert "merlin: done" not in result.stderr  # one merlin per host and set, shared with unix
     script = home("env", "spt", check=True).stdout
 
     # A library only the solo5 toolchain has: compiled by the cross compiler, installed into the
