@@ -97,8 +97,8 @@ def report(tools: list[EditorTool], on_path: dict[str, str | None], default_set:
     lsps = [t for t in tools if t.program == "ocamllsp" and t.toolset == first.toolset]
     lsp_line = (f"VS Code (OCaml Platform) runs ocamllsp: {lsps[0].path} ({lsps[0].version}); settings.json: "
                 if lsps else
-                f"VS Code (OCaml Platform) needs ocaml-lsp-server (ocamllsp), which the {first.toolset} set does not "
-                "build (its sources are not reachable); with one built by the same OCaml, settings.json: ")
+                "VS Code (OCaml Platform) needs ocaml-lsp-server (ocamllsp), which uktoolchain does not build "
+                "yet; with one built by the same OCaml on PATH, settings.json: ")
     advice = (
         f'Emacs, Vim: start the editor from a shell after eval "$(uktoolchain env {env_args})" '
         "(ocamlmerlin, dune, OCAMLLIB and OCAMLFIND_CONF come from there)",
