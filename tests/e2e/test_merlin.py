@@ -215,7 +215,9 @@ def test_merlin_answers_from_the_spt_context(home, tmp_path):
     assert hidden.returncode != 0, hidden.stdout  # not in the host toolchain
 
     project = write_project(tmp_path / "uk")
-    (project / "bin" / "dune").write_text("(executable (name main) (libraries ukcross uk_answer)\n"
+    # A library: what merlin reads is the compiled interface, and a Solo5 executable would need
+    # the unikernel's startup code besides.
+    (project / "bin" / "dune").write_text("(library (name main) (libraries ukcross uk_answer)\n"
                                           " (enabled_if (= %{context_name} spt)))\n")
     (project / "bin" / "main.ml").write_text(
         'let () = print_endline Ukcross.platform\nlet () = assert (Ukcross.pages 2 = 8192)\n'
@@ -224,7 +226,8 @@ def test_merlin_answers_from_the_spt_context(home, tmp_path):
     assert "(merlin)" in (project / "dune-workspace").read_text()
     built = shell_with_env(script, f"cd {project} && dune build 2>&1")
     assert built.returncode == 0, built.stdout
-    assert (project / "_build" / "spt" / "bin" / "main.exe").is_file()
+    assert (project / "_build" / "spt" / "bin" / "main.cmxa").is_file()
+    assert not (project / "_build" / "default" / "bin" / "main.cmxa").exists()
 
     assert type_at(script, project, "bin/main.ml", "2:27") == "int -> int"  # Ukcross.pages
     assert completions(script, project, "bin/main.ml", "1:30", "Ukcross.") == {"pages": "int -> int",
