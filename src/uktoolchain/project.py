@@ -68,7 +68,7 @@ def load(path: Path) -> ProjectPin:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None) or _line_of(str(exc))
+        line = getattr(exc, "lineno", None) or _line_of(str(exc), text)
         raise PinFileError(f"{path}:{line}: not valid TOML ({str(exc).split(' (at ', 1)[0]})",
                            'write e.g. ocaml = "5.4" and targets = ["spt"]') from exc
     pin = ProjectPin(path, None, (), (), text)
@@ -88,6 +88,9 @@ def load(path: Path) -> ProjectPin:
     return ProjectPin(path, ocaml, lists["targets"], lists["with"], text)
 
 
-def _line_of(message: str) -> int:
+def _line_of(message: str, text: str) -> int:
+    """The line tomllib's message names ("at line 3, column 1", or "at end of document")."""
     match = re.search(r"at line (\d+)", message)
-    return int(match.group(1)) if match else 1
+    if match:
+        return int(match.group(1))
+    return max(1, len(text.rstrip("\n").splitlines())) if "end of document" in message else 1

@@ -8,8 +8,9 @@ toolchain (`unix --with editor`), asked about a project in the default context.
 
 Opt-in, the same on the OCaml 5.4 set: merlin 5.7.1-504 and dune 3.24.2 are reachable only as
 repository snapshots, so UKTOOLCHAIN_TEST_MERLIN504 names merlin's tree (or a tarball of it, e.g. a
-`git archive` of the v5.7.1-504 tag) and UKTOOLCHAIN_TEST_SOURCES holds dune-3.24.2-git.tar.gz;
-OCaml 5.4.1 comes from the mirror (Debian's orig, ci/fetch-local-sources.sh).
+`git archive` of the v5.7.1-504 tag) and UKTOOLCHAIN_TEST_SOURCES holds dune-3.24.2*.tar.gz;
+OCaml 5.4.1 comes from the mirror (Debian's orig, ci/fetch-local-sources.sh). The sets tested are
+UKTOOLCHAIN_TEST_SETS's (default: all), their toolchain sources as set_sources.py finds them.
 
 Opt-in, per set: with UKTOOLCHAIN_TEST_SOURCES as in test_unikernel_targets (Solo5 and
 ocaml-solo5), `spt --with editor` joins the same home (merlin is not built again), `uktoolchain
@@ -30,47 +31,35 @@ import pytest
 from conftest import Runner, shell_with_env
 from uktoolchain import doctor
 
-OCAML_SOURCE = os.environ.get("UKTOOLCHAIN_TEST_OCAML_SOURCE")
-MIRROR = os.environ.get("UKTOOLCHAIN_TEST_MIRROR")
+from set_sources import SETS, sources_of
+
 EDITOR_SOURCES = Path(os.environ.get("UKTOOLCHAIN_TEST_EDITOR_SOURCES", "/nonexistent"))
-SNAPSHOTS = Path(os.environ.get("UKTOOLCHAIN_TEST_SOURCES", "/nonexistent"))
 MERLIN504 = os.environ.get("UKTOOLCHAIN_TEST_MERLIN504")
-OCAML541_SHA256 = "b1e297adc186635540758eb064c7fab025598ae4436f3b9767e5025188b4e0ab"  # in the mirror
-
-# Per set: merlin's version, the local sources of the host toolchain and the editor extra, and
-# the Solo5 archives of its spt target.
-SETS = {
-    "5.3": {
-        "merlin": "5.4.1-503",
-        "sources": {"ocaml": OCAML_SOURCE, "merlin": EDITOR_SOURCES / "ocaml-merlin_5.4.1-503+ds.orig.tar.xz",
-                    "menhir": EDITOR_SOURCES / "menhir_20240715+ds.orig.tar.xz",
-                    "yojson": EDITOR_SOURCES / "yojson_2.0.2.orig.tar.gz"},
-        "solo5": {"solo5": SNAPSHOTS / "solo5-v0.12.1.tar.gz", "ocaml-solo5": SNAPSHOTS / "ocaml-solo5-1.2.0.tar.gz"},
-    },
-    "5.4": {
-        "merlin": "5.7.1-504",
-        "sources": {"dune": SNAPSHOTS / "dune-3.24.2-git.tar.gz", "merlin": MERLIN504,
-                    "menhir": EDITOR_SOURCES / "menhir_20240715+ds.orig.tar.xz",
-                    "yojson": EDITOR_SOURCES / "yojson_2.0.2.orig.tar.gz"},
-        "solo5": {"solo5": SNAPSHOTS / "solo5-v0.12.1.tar.gz", "ocaml-solo5": SNAPSHOTS / "ocaml-solo5-1.3.2.tar.gz"},
-    },
+# Per set: merlin's version and the local sources of the editor extra (the host toolchain's and
+# Solo5's come from set_sources).
+EDITOR = {
+    "5.3": {"merlin": "5.4.1-503",
+            "files": {"merlin": EDITOR_SOURCES / "ocaml-merlin_5.4.1-503+ds.orig.tar.xz",
+                      "menhir": EDITOR_SOURCES / "menhir_20240715+ds.orig.tar.xz",
+                      "yojson": EDITOR_SOURCES / "yojson_2.0.2.orig.tar.gz"}},
+    "5.4": {"merlin": "5.7.1-504",
+            "files": {"merlin": Path(MERLIN504) if MERLIN504 else None,
+                      "menhir": EDITOR_SOURCES / "menhir_20240715+ds.orig.tar.xz",
+                      "yojson": EDITOR_SOURCES / "yojson_2.0.2.orig.tar.gz"}},
 }
+HOST = ("ocaml", "dune")  # what `unix` may need besides the mirror (npm's OCaml 5.3, dune 3.24.2)
+SOLO5 = ("solo5", "ocaml-solo5")
 
 
-def lacking(toolset: str) -> str | None:
-    """Why a set's editor test cannot run here, or None."""
-    if not MIRROR:
-        return "set UKTOOLCHAIN_TEST_MIRROR (ci/fetch-local-sources.sh; ci/fetch-editor-sources.sh adds cppo, csexp)"
-    missing = [c for c, path in SETS[toolset]["sources"].items() if not (path and Path(path).exists())]
-    if missing and toolset == "5.3":
-        return (f"lacks local sources of {', '.join(missing)}: set UKTOOLCHAIN_TEST_OCAML_SOURCE "
-                "(ci/fetch-local-sources.sh) and UKTOOLCHAIN_TEST_EDITOR_SOURCES (ci/fetch-editor-sources.sh)")
-    if missing:
-        return (f"opt-in: lacks local sources of {', '.join(missing)}: set UKTOOLCHAIN_TEST_MERLIN504 (merlin "
-                "5.7.1-504's tree), UKTOOLCHAIN_TEST_SOURCES (dune-3.24.2-git.tar.gz) and UKTOOLCHAIN_TEST_EDITOR_SOURCES")
-    if toolset == "5.4" and not (Path(MIRROR) / OCAML541_SHA256).is_file():
-        return "opt-in: the mirror lacks OCaml 5.4.1 (Debian's ocaml_5.4.1.orig.tar.xz; ci/fetch-local-sources.sh)"
-    return None
+def lacking(toolset: str, solo5: bool = False) -> str | None:
+    """Why a set's editor test cannot run here (Solo5's sources only count for ``solo5``), or None."""
+    if toolset not in EDITOR:
+        return f"this test knows the editor sources of {', '.join(EDITOR)} only"
+    needs = [n for n in sources_of(toolset).needs if solo5 or n.split(" ")[0] not in SOLO5]
+    needs += [f"{c}'s source (" + ("UKTOOLCHAIN_TEST_MERLIN504: merlin 5.7.1-504's tree" if path is None
+                                   else "UKTOOLCHAIN_TEST_EDITOR_SOURCES: ci/fetch-editor-sources.sh") + ")"
+              for c, path in EDITOR[toolset]["files"].items() if not (path and path.exists())]
+    return "lacks " + "; ".join(needs) if needs else None
 
 
 pytestmark = pytest.mark.slow
@@ -86,19 +75,21 @@ ANSWER_ML = "let answer = 42\nlet describe n = Printf.sprintf \"%d\" n\n"
 class Home:
     def __init__(self, root: Path, toolset: str):
         self.root, self.toolset = root, toolset
-        self.merlin_version = SETS[toolset]["merlin"]
+        self.merlin_version = EDITOR[toolset]["merlin"]
         self.uk = Runner()
 
     def __call__(self, *args: str, check: bool = False, timeout: float = 300):
-        return self.uk(*args, env={"UKTOOLCHAIN_HOME": str(self.root), "UKTOOLCHAIN_SOURCE_MIRROR": MIRROR,
-                                   "UKTOOLCHAIN_OCAML": self.toolset}, check=check, timeout=timeout)
+        return self.uk(*args, env={"UKTOOLCHAIN_HOME": str(self.root), **sources_of(self.toolset).env},
+                       check=check, timeout=timeout)
 
     def sources(self, solo5: bool = False) -> list[str]:
-        chosen = {**SETS[self.toolset]["sources"], **(SETS[self.toolset]["solo5"] if solo5 else {})}
+        toolchain = sources_of(self.toolset).files
+        chosen = {c: p for c, p in toolchain.items() if c in HOST + (SOLO5 if solo5 else ())}
+        chosen.update(EDITOR[self.toolset]["files"])
         return [arg for c, path in chosen.items() for arg in ("--source", f"{c}={path}")]
 
 
-@pytest.fixture(scope="module", params=list(SETS))
+@pytest.fixture(scope="module", params=SETS)
 def home(request, tmp_path_factory):
     why = lacking(request.param)
     if why:
@@ -194,8 +185,9 @@ solo5_missing = [c.name for c in doctor.run_checks(["libseccomp"]) if not c.ok]
 
 @pytest.mark.skipif(bool(solo5_missing), reason=f"host lacks {solo5_missing}")
 def test_merlin_answers_from_the_spt_context(home, tmp_path):
-    if not all(p.is_file() for p in SETS[home.toolset]["solo5"].values()):
-        pytest.skip("opt-in: set UKTOOLCHAIN_TEST_SOURCES (solo5-v0.12.1.tar.gz and the set's ocaml-solo5 tarball)")
+    why = lacking(home.toolset, solo5=True)
+    if why:
+        pytest.skip(f"opt-in, OCaml {home.toolset} set: {why}")
     result = home("install", "spt", "--with", "editor", "--plain", *home.sources(solo5=True), timeout=3600)
     assert result.returncode == 0, result.stderr[-4000:]
     assert "merlin: done" not in result.stderr  # one merlin per host and set, shared with unix

@@ -11,7 +11,7 @@ from uktoolchain.config import Config
 from uktoolchain.engine import state
 from uktoolchain.home import Home
 from uktoolchain.resources import RecipeIndex
-from uktoolchain.sources import SourceOverride, make_override, parse_overrides
+from uktoolchain.sources import SourceOverride, changed_since, make_override, parse_overrides
 from uktoolchain.targets import Catalogue
 
 
@@ -81,6 +81,26 @@ class Context:
         for override in parse_overrides(cli_specs, known):
             chosen[override.component] = override
         return list(chosen.values())
+
+    def installed_overrides(self, cli_specs: list[str], pinned: list[str] = ()) -> tuple[list[SourceOverride], list[str]]:
+        """``overrides`` plus, for components given no other source and not asked to be built
+        from their ``pinned`` sources, the local sources this set's installed targets were built
+        from, while they are unchanged; and notes saying which are used, and which changed or
+        went away (those are not used)."""
+        overrides = self.overrides(cli_specs)
+        given = {o.component for o in overrides} | set(pinned)
+        notes = []
+        for component, source in sorted(state.local_sources_of_set(self.home).items()):
+            if component in given:
+                continue
+            problem = changed_since(component, Path(source.path), source.sha256, source.signature)
+            if problem is None:
+                overrides.append(SourceOverride(component, Path(source.path)))
+                notes.append(f"{component}: local source {source.path} (as installed)")
+            else:
+                notes.append(f"{component}: not using the local source installed targets were built from: {problem}; "
+                             f"give --source {component}=PATH to build from a local source again")
+        return overrides, notes
 
 
 def pinned_targets(pin: project.ProjectPin | None, command: str) -> list[str]:

@@ -15,8 +15,8 @@ def register(sub) -> None:
 
 
 def collect(ctx: Context, only_set: bool) -> None:
-    """Remove what no installed target of any set uses; with ``only_set``, only packages of the
-    context's set's component versions (what it left behind), whatever other sets left."""
+    """Remove what no installed target of any set uses; with ``only_set``, only builds of the
+    component versions that no other set names (what that set alone leaves behind)."""
     if not ctx.home.conan.is_dir():
         print("nothing to collect")
         return
@@ -26,12 +26,19 @@ def collect(ctx: Context, only_set: bool) -> None:
     with home_lock(ctx.home.lock_file, True, lambda m: print(m, file=sys.stderr)):
         # Read under the lock: an install that ends meanwhile has written its records.
         keep = set().union(*(r.package_keys() for r in state.all_records(ctx.home)))
-        only = {f"{c}/{v}" for c, v in ctx.catalogue.versions.items()} if only_set else None
+        only = own_versions(ctx) if only_set else None
         removed = ConanEngine(ctx.home.conan, ctx.home.logs / "engine.log").remove_unused(keep, only)
     for key in removed:
         print(f"removed {key}")
     scope = f" of OCaml set {ctx.choice.name}" if only_set else ""
     print(f"{len(removed)} package(s){scope} removed, {len(keep)} kept")
+
+
+def own_versions(ctx: Context) -> set[str]:
+    """"name/version" of the components the context's set has and no other set has."""
+    others = {f"{c}/{v}" for name, s in ctx.catalogue.sets.items() if name != ctx.choice.name
+              for c, v in s.versions.items()}
+    return {f"{c}/{v}" for c, v in ctx.catalogue.versions.items()} - others
 
 
 def run(args) -> int:

@@ -15,7 +15,10 @@ def register(sub) -> None:
                         help="default: the targets of the project's uktoolchain.toml")
     add_set_option(parser)
     parser.add_argument("--source", action="append", default=[], metavar="COMPONENT=PATH",
-                        help="build COMPONENT from a local tarball or directory instead of the pinned source")
+                        help="build COMPONENT from a local tarball or directory instead of the pinned source; "
+                        "later installs keep using it while it is unchanged")
+    parser.add_argument("--pinned", action="append", default=[], metavar="COMPONENT",
+                        help="build COMPONENT from its pinned source again, not from the local one it was installed from")
     parser.add_argument("--plain", action="store_true", help="plain line output instead of the live view")
     parser.add_argument("--jobs", "-j", type=int, default=2, help="packages built at the same time (default 2)")
     parser.add_argument("--no-wait", action="store_true", help="fail instead of waiting when the home is in use")
@@ -43,7 +46,9 @@ def run(args) -> int:
     names = ctx.pinned_targets(args.targets, "install")
     extras = set(args.extras) | (set(ctx.pin.extras) if ctx.pin and not args.targets else set())
     targets = ctx.catalogue.resolve(names)
-    overrides = ctx.overrides(args.source)
+    overrides, notes = ctx.installed_overrides(args.source, args.pinned)
+    for note in notes:
+        say(note)
     locked = None
     if args.locked is not None:
         from uktoolchain.engine.lockfile import ToolchainLock

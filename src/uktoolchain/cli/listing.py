@@ -31,8 +31,11 @@ def run(args) -> int:
     shown = [base.choice.name] if args.ocaml else list(base.catalogue.sets)
     contexts = {name: base if name == base.choice.name else Context.load(name) for name in shown}
     statuses = {}
+    notes: dict[str, list[str]] = {}
     for name, ctx in contexts.items():
-        configured = {o.component: o.path for o in ctx.overrides([])}  # config.toml's [sources]
+        # config.toml's [sources], and the local sources targets were installed from
+        overrides, notes[name] = ctx.installed_overrides([])
+        configured = {o.component: o.path for o in overrides}
         statuses[name] = {t.name: status_of(ctx, t, configured) for t in ctx.catalogue.targets.values()}
     sets = base.catalogue.sets
     if args.json:
@@ -60,14 +63,18 @@ def run(args) -> int:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
               + ("  " + row[len(header)] if len(row) > len(header) else ""))
     print("\ntoolchain sets (--ocaml SET, or ocaml = \"SET\" in a project's uktoolchain.toml):")
+    order = {c: i for i, c in enumerate(base.catalogue.components_of(list(base.catalogue.targets.values())))}
     for name, toolset in sets.items():
         mark = " (default)" if name == base.catalogue.default_set else ""
-        components = ", ".join(f"{c} {v}" for c, v in toolset.versions.items())
+        components = ", ".join(f"{c} {v}" for c, v in sorted(toolset.versions.items(),
+                                                              key=lambda item: order.get(item[0], len(order))))
         print(f"  {name}{mark}: {components}")
         if toolset.description:
             print(f"      {toolset.description}")
         if not toolset.available:
             print(f"      can be pinned but not built here{': ' + toolset.note if toolset.note else ''}")
+        for note in notes.get(name, ()):
+            print(f"      {note}")
     print(f"\nhome: {base.home.root}")
     if base.choice.explicit and not args.ocaml:
         print(f"this project: {base.choice.describe()}")

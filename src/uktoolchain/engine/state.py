@@ -118,6 +118,24 @@ def toolsets_with(home: Home, target: str) -> list[str]:
                   if s.is_dir() and read_present(home.for_set(s.name), target) is not None)
 
 
+def local_sources_of_set(home: Home) -> dict[str, LocalSource]:
+    """The local sources the home's set's installed targets were built from, by component (the
+    most recently installed target's, if they differ)."""
+    found: dict[str, tuple[float, LocalSource]] = {}
+    directory = home.stamp("x").parent
+    if not directory.is_dir():
+        return {}
+    for path in directory.glob("*.json"):
+        record = read(home, path.stem)
+        if record is None:
+            continue
+        when = path.stat().st_mtime
+        for source in record.local_sources:
+            if source.component not in found or found[source.component][0] < when:
+                found[source.component] = (when, source)
+    return {component: source for component, (_, source) in found.items()}
+
+
 def all_records(home: Home) -> list[InstalledTarget]:
     """Every readable record of every set in the home."""
     records = []
