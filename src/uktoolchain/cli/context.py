@@ -1,6 +1,7 @@
 """What every command needs: the home, the recipe index, the catalogue, the configuration."""
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from uktoolchain.config import Config
@@ -21,7 +22,10 @@ class Context:
     def load(cls) -> "Context":
         home = Home.discover()
         index = RecipeIndex.discover()
-        return cls(home, index, Catalogue.load(index.catalogue_file), Config.load(home.config_file))
+        config = Config.load(home.config_file)
+        for warning in config.warnings:
+            print(f"uktoolchain: warning: {warning}", file=sys.stderr)
+        return cls(home, index, Catalogue.load(index.catalogue_file), config)
 
     def overrides(self, cli_specs: list[str]) -> list[SourceOverride]:
         """Config-file overrides, replaced per component by those given on the command line."""
