@@ -6,6 +6,7 @@ from pathlib import Path
 from uktoolchain import atomic
 from uktoolchain.cli.context import Context
 from uktoolchain.cli.install import say
+from uktoolchain.cli.outputs import require_existing_directory
 from uktoolchain.errors import home_error_for_path
 
 
@@ -13,7 +14,7 @@ def register(sub) -> None:
     parser = sub.add_parser("lock", help="write a lock file pinning every recipe revision and source checksum")
     parser.add_argument("targets", nargs="+", metavar="TARGET")
     parser.add_argument("-o", "--output", type=Path, default=Path("uktoolchain.lock"),
-                        help="where to write it (default: uktoolchain.lock)")
+                        help="where to write it (default: uktoolchain.lock); its directory must exist")
     parser.add_argument("--source", action="append", default=[], metavar="COMPONENT=PATH",
                         help="as for install: a local source is pinned by its checksum")
     parser.set_defaults(run=run)
@@ -26,6 +27,7 @@ def run(args) -> int:
 
     ctx = Context.load()
     targets = ctx.catalogue.resolve(args.targets)
+    require_existing_directory(args.output)  # before the work, not after
     overrides = ctx.overrides(args.source)
     pins = Installer(ctx.home, ctx.index, ctx.catalogue, ctx.config, say).pins(targets, overrides)
     key = cache_key(ctx.index, ctx.catalogue, targets, {o.component: o.path for o in overrides})

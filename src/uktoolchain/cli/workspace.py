@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from uktoolchain.cli.context import Context
+from uktoolchain.cli.outputs import require_existing_directory
 from uktoolchain.errors import home_error_for_path
 from uktoolchain.exporters import workspace
 
@@ -13,13 +14,14 @@ def register(sub) -> None:
     parser = sub.add_parser("workspace", help="write a dune-workspace with one context per target")
     parser.add_argument("targets", nargs="+", metavar="TARGET")
     parser.add_argument("-o", "--output", type=Path, default=Path("dune-workspace"),
-                        help="the file to write or merge into (default: ./dune-workspace)")
+                        help="the file to write or merge into (default: ./dune-workspace); its directory must exist")
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     ctx = Context.load()
     targets = ctx.catalogue.resolve(args.targets)
+    require_existing_directory(args.output)
     try:
         workspace.write(args.output, targets)
     except OSError as exc:
