@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         if not _stdout_closed():
             raise
-        _end_like_a_closed_pipe()
+        return _end_like_a_closed_pipe()
     except UkError as exc:
         if args.debug:
             raise
@@ -89,10 +89,11 @@ def _stdout_closed() -> bool:
         return False
 
 
-def _end_like_a_closed_pipe() -> None:
+def _end_like_a_closed_pipe() -> int:
     """End quietly, as C tools do when their reader is gone: by SIGPIPE (the shell reports 141).
     What is still buffered for stdout is dropped rather than reported at exit."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGPIPE)
+    return 128 + signal.SIGPIPE  # what a shell would report, should the signal not end us
