@@ -204,3 +204,20 @@ def test_several_unikernel_targets_get_one_cmake_file_each_and_no_single_cc(tmp_
     aarch64 = (directory / "aarch64-spt.cmake").read_text()
     assert "aarch64-solo5-ocaml-cc" in aarch64 and "CMAKE_SYSTEM_PROCESSOR aarch64" in aarch64
     assert "-z solo5-abi=spt" in aarch64
+
+
+def test_c_variables_of_a_home_with_spaces_reach_a_shell_whole(tmp_path):
+    # make and CMake hand CFLAGS to a shell: the include path is quoted for it; the CMake file
+    # quotes its paths itself.
+    spaced = tmp_path / "rel ü home"
+    home = Home(spaced / "home")
+    catalogue = Catalogue.load(REPO / "recipes" / "targets.toml")
+    values = environment.target_environment(home, "spt", [ALPHA, _solo5_package(spaced, "x86_64", "ocaml-solo5")],
+                                            catalogue.resolve(["spt"]))
+    include = f"{home.conan}/p/os5x86_64/lib/ocaml-solo5/include"
+    script = environment.render_sh(values)
+    result = subprocess.run(["sh", "-c", script + 'eval "set -- $CFLAGS"; printf "%s\\n" "$@"'],
+                            capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0 and result.stdout.splitlines() == [f"-I{include}"], result.stderr
+    cmake = Path(values["CMAKE_TOOLCHAIN_FILE"]).read_text()
+    assert f'set(CMAKE_FIND_ROOT_PATH "{home.conan}/p/os5x86_64/lib/ocaml-solo5")' in cmake

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from uktoolchain.cli.context import Context, add_set_option
+from uktoolchain.cli.outputs import require_existing_directory
 from uktoolchain.errors import home_error_for_path
 from uktoolchain.exporters import workspace
 
@@ -15,13 +16,14 @@ def register(sub) -> None:
                         help="default: the targets of the project's uktoolchain.toml")
     add_set_option(parser)
     parser.add_argument("-o", "--output", type=Path, default=Path("dune-workspace"),
-                        help="the file to write or merge into (default: ./dune-workspace)")
+                        help="the file to write or merge into (default: ./dune-workspace); its directory must exist")
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     ctx = Context.load(args.ocaml)
     targets = ctx.catalogue.resolve(ctx.pinned_targets(args.targets, "workspace"))
+    require_existing_directory(args.output)
     try:
         workspace.write(args.output, targets)
     except OSError as exc:

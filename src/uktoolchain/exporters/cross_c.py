@@ -8,6 +8,7 @@ link into a unikernel. Paths are this machine's, rendered at use time like findl
 """
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +51,8 @@ def c_variables(toolchain: CToolchain, binding: str) -> dict[str, str]:
     values = {name: str(toolchain.tool(tool)) for name, tool in _TOOLS.items()}
     # The cc wrapper adds these itself; tools that take include paths from CFLAGS (bindgen,
     # Rust's cc crate with another compiler) need them spelled out.
-    values["CFLAGS"] = f"-I{toolchain.sysroot}/include"
+    # A path with spaces is shell-quoted: make and CMake pass CFLAGS through a shell.
+    values["CFLAGS"] = "-I" + shlex.quote(f"{toolchain.sysroot}/include")
     values["LDFLAGS"] = f"-z solo5-abi={binding}"
     return values
 
