@@ -177,8 +177,8 @@ def test_one_unikernel_target_gets_c_variables_and_a_cmake_toolchain_file(tmp_pa
     bindir = home.conan / "p" / "os5x86_64" / "bin"
     assert values["CC"] == f"{bindir}/x86_64-solo5-ocaml-cc"
     assert values["AR"] == f"{bindir}/x86_64-solo5-ocaml-ar" and values["RANLIB"] == f"{bindir}/x86_64-solo5-ocaml-ranlib"
-    assert values["CFLAGS"] == f"-I{home.conan}/p/os5x86_64/lib/ocaml-solo5/include"
-    assert values["LDFLAGS"] == "-z solo5-abi=virtio"
+    assert values["UKTOOLCHAIN_CFLAGS"] == f"-I{home.conan}/p/os5x86_64/lib/ocaml-solo5/include"
+    assert values["UKTOOLCHAIN_LDFLAGS"] == "-z solo5-abi=virtio"
     cmake = Path(values["CMAKE_TOOLCHAIN_FILE"])
     assert cmake == home.rendered / "cmake" / "virtio.cmake" and values["UKTOOLCHAIN_CMAKE_DIR"] == str(cmake.parent)
     text = cmake.read_text()
@@ -200,3 +200,21 @@ def test_several_unikernel_targets_get_one_cmake_file_each_and_no_single_cc(tmp_
     aarch64 = (directory / "aarch64-spt.cmake").read_text()
     assert "aarch64-solo5-ocaml-cc" in aarch64 and "CMAKE_SYSTEM_PROCESSOR aarch64" in aarch64
     assert "-z solo5-abi=spt" in aarch64
+
+
+def test_no_variable_make_hands_to_cc_is_exported(tmp_path):
+    """MirageOS libraries compile C with `CC=ocamlfind -toolchain solo5 ocamlopt` (mirage-solo5's
+    bindings Makefile): make passes CFLAGS/CPPFLAGS/LDFLAGS from the environment to that CC, and
+    ocamlopt stops at `-I/...`. A real make shows what it would run."""
+    home = Home(tmp_path / "home")
+    catalogue = Catalogue.load(REPO / "recipes" / "targets.toml")
+    os5 = _solo5_package(tmp_path, "x86_64", "ocaml-solo5")
+    values = environment.target_environment(home, "spt", [ALPHA, os5], catalogue.resolve(["spt"]))
+    assert not set(values) & {"CFLAGS", "CPPFLAGS", "CXXFLAGS", "LDFLAGS", "LDLIBS", "TARGET_ARCH"}
+    (tmp_path / "Makefile").write_text("CC=ocamlfind -toolchain solo5 ocamlopt\nall: clock_stubs.o\n")
+    (tmp_path / "clock_stubs.c").write_text("int x;\n")
+    script = environment.render_sh(values)
+    dry = subprocess.run(["sh", "-c", f"{script}\nmake -n -C {tmp_path}"], capture_output=True, text=True,
+                         env={"PATH": "/usr/bin:/bin"}, check=True).stdout
+    assert "ocamlfind -toolchain solo5 ocamlopt -c -o clock_stubs.o clock_stubs.c" in " ".join(dry.split()), dry
+
