@@ -218,3 +218,25 @@ def test_no_variable_make_hands_to_cc_is_exported(tmp_path):
                          env={"PATH": "/usr/bin:/bin"}, check=True).stdout
     assert "ocamlfind -toolchain solo5 ocamlopt -c -o clock_stubs.o clock_stubs.c" in " ".join(dry.split()), dry
 
+
+def test_a_single_arch_aarch64_environment_also_names_its_toolchain_solo5(tmp_path):
+    """MirageOS writes `(toolchain solo5)` for every Solo5 target, as ocaml-solo5 names its
+    toolchain on every architecture; with aarch64 alone that name is the aarch64 cross-compiler."""
+    home = Home(tmp_path / "home")
+    catalogue = Catalogue.load(REPO / "recipes" / "targets.toml")
+    arm = _solo5_package(tmp_path, "aarch64", "ocaml-solo5-cross-aarch64")
+    values = environment.target_environment(home, "aarch64-rpi4", [ALPHA, arm], catalogue.resolve(["aarch64-rpi4"]))
+    conf_d = Path(values["OCAMLFIND_CONF"] + ".d")
+    sysroot = f"{home.conan}/p/os5aarch64/lib/ocaml-solo5-cross-aarch64"
+    alias = (conf_d / "solo5.conf").read_text()
+    assert f'ocamlopt(solo5) = "{sysroot}/bin/ocamlopt"' in alias and f'stdlib(solo5) = "{sysroot}/lib/ocaml"' in alias
+    own = (conf_d / "solo5_aarch64.conf").read_text()
+    assert alias.replace("(solo5)", "(solo5_aarch64)") == own  # one compiler, one site: the same lines
+
+    # Both architectures side by side: each keeps its own name, `solo5` stays x86_64.
+    x86 = _solo5_package(tmp_path, "x86_64", "ocaml-solo5")
+    both = environment.target_environment(home, "spt+aarch64-spt", [ALPHA, x86, arm], catalogue.resolve(["spt", "aarch64-spt"]))
+    conf_d = Path(both["OCAMLFIND_CONF"] + ".d")
+    assert sorted(p.name for p in conf_d.iterdir()) == ["solo5.conf", "solo5_aarch64.conf"]
+    assert f'{home.conan}/p/os5x86_64/lib/ocaml-solo5/bin/ocamlopt' in (conf_d / "solo5.conf").read_text()
+    assert sysroot in (conf_d / "solo5_aarch64.conf").read_text()
