@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from uktoolchain import mirage
 from uktoolchain.cli.context import Context
 from uktoolchain.errors import home_error_for_path
 from uktoolchain.exporters import workspace
@@ -20,6 +21,10 @@ def register(sub) -> None:
 def run(args) -> int:
     ctx = Context.load()
     targets = ctx.catalogue.resolve(args.targets)
+    # In a MirageOS project dune would build none of mirage's rules in our contexts, silently.
+    project = mirage.detect(args.output.absolute().parent)
+    if project is not None:
+        raise mirage.refuse_workspace(project, targets)
     try:
         workspace.write(args.output, targets)
     except OSError as exc:
