@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 ci/setup.sh
 eval "$(ci/fetch-local-sources.sh)"
 export UKTOOLCHAIN_SOURCE_MIRROR="$SOURCE_MIRROR"
-.venv/bin/uktoolchain install unix --source ocaml="$OCAML_SOURCE"
-eval "$(.venv/bin/uktoolchain env unix)"
+.venv/bin/uktoolchain install unix --ocaml 5.3 --source ocaml="$OCAML_SOURCE"
+eval "$(.venv/bin/uktoolchain env unix --ocaml 5.3)"
 echo "ocaml $(ocamlfind ocamlopt -version), $(ocamlfind list 2>/dev/null | grep -c .) findlib packages, dune $(dune --version)"

@@ -21,6 +21,7 @@ def isolated_home(tmp_path, monkeypatch):
     monkeypatch.delenv("UKTOOLCHAIN_RECIPES", raising=False)
     monkeypatch.delenv("UKTOOLCHAIN_SOURCE_MIRROR", raising=False)
     monkeypatch.delenv("CONAN_HOME", raising=False)
+    monkeypatch.delenv("UKTOOLCHAIN_OCAML", raising=False)  # the toolchain set: tests choose their own
     return home
 
 
@@ -43,10 +44,17 @@ def index(tmp_path, server, monkeypatch):
 class Runner:
     """Runs the real CLI in a subprocess (exit codes, signals and stdout are the interface)."""
 
+    def __init__(self, cwd: Path | None = None):
+        self.cwd = cwd
+
+    def at(self, cwd: Path) -> "Runner":
+        """The same, run in ``cwd`` (where a project's uktoolchain.toml is looked for)."""
+        return Runner(cwd)
+
     def __call__(self, *args: str, env: dict | None = None, timeout: float = 300, check: bool = False):
         result = subprocess.run(
             [sys.executable, "-m", "uktoolchain", *args],
-            capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=timeout,
+            capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=timeout, cwd=self.cwd,
         )
         if check and result.returncode != 0:
             raise AssertionError(f"uktoolchain {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")

@@ -30,7 +30,7 @@ class Synthetic(ConanFile):
     name = "{name}"
     python_requires = "ukbase/1.0"
     python_requires_extend = "ukbase.UkPackage"
-    uk_requires = tuple(f"{{dep}}/1.0" for dep in {deps!r})
+    uk_requires = {deps!r}
 
     def build(self):
         self.run(f"sh {{self.source_folder}}/build.sh {{self.build_folder}}")
@@ -209,8 +209,10 @@ def write_index(root: Path, server: FileServer, padding: int = 0, urls: dict[str
         (recipe / "conanfile.py").write_text(RECIPE.format(name=name, deps=list(deps), upper=name.upper()))
         component_urls = (urls or {}).get(name, [server.url(f"{name}-1.0.tar.gz")])
         url_lines = "".join(f"      - {u}\n" for u in component_urls)
+        requires = "".join(f'\n    {dep}: "[>=1.0 <2]"' for dep in deps)
         (recipe / "conandata.yml").write_text(
             f'sources:\n  "1.0":\n    url:\n{url_lines}    sha256: "{hashlib.sha256(tarball).hexdigest()}"\n'
+            + (f'requires:\n  "1.0":{requires}\n' if deps else "")
         )
     (root / "patches").mkdir(exist_ok=True)
     (root / "recipes" / "targets.toml").write_text(
@@ -219,4 +221,27 @@ def write_index(root: Path, server: FileServer, padding: int = 0, urls: dict[str
         '[targets.tiny]\ndescription = "alpha, beta, gamma"\ncomponents = ["alpha", "beta", "gamma"]\n\n'
         '[targets.later]\ndescription = "planned"\navailable = false\n'
     )
+    return root
+
+
+def write_two_set_index(root: Path, server: FileServer) -> Path:
+    """The synthetic index with two toolchain sets: "2" (the default) has alpha 2.0, "1" alpha 1.0; both
+    have beta 1.0 and gamma 1.0 (built against their set's alpha). alpha 2.0 greets differently."""
+    write_index(root, server)
+    tarball = make_tarball("alpha", "hello from alpha 2")
+    (server.root / "alpha-2.0.tar.gz").write_bytes(tarball)
+    data = root / "recipes" / "alpha" / "conandata.yml"
+    data.write_text(data.read_text().replace("sources:\n", (
+        f'sources:\n  "2.0":\n    url:\n      - {server.url("alpha-2.0.tar.gz")}\n'
+        f'    sha256: "{hashlib.sha256(tarball).hexdigest()}"\n'
+        ), 1))
+    catalogue = root / "recipes" / "targets.toml"
+    catalogue.write_text(catalogue.read_text().replace(
+        '[components]\nalpha = "1.0"\nbeta = "1.0"\ngamma = "1.0"\n',
+        '[components]\nbeta = "1.0"\ngamma = "1.0"\n\n'
+        '[sets."2"]\ndescription = "alpha 2"\nalpha = "2.0"\n\n'
+        '[sets."1"]\ndescription = "alpha 1"\nalpha = "1.0"\n'))
+    for name in ("beta", "gamma"):  # built with either alpha
+        data = root / "recipes" / name / "conandata.yml"
+        data.write_text(data.read_text().replace('alpha: "[>=1.0 <2]"', 'alpha: "[>=1.0 <3]"'))
     return root

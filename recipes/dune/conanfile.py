@@ -1,4 +1,5 @@
 import os
+import re
 
 from conan import ConanFile
 from conan.tools.build import build_jobs
@@ -11,7 +12,11 @@ class Dune(ConanFile):
     homepage = "https://dune.build"
     python_requires = "ukbase/1.0"
     python_requires_extend = "ukbase.UkPackage"
-    uk_requires = ("ocaml/5.3.0",)
+    uk_requires = ("ocaml",)
+
+    def source(self):
+        super().source()
+        self._record_version()
 
     def build(self):
         # The steps of dune.opam: a bootstrap dune, then the release build of dune itself.
@@ -20,6 +25,18 @@ class Dune(ConanFile):
         self.run(f"ocaml boot/bootstrap.ml -j {jobs}", cwd=self.source_folder, env=env)
         self.run("./_boot/dune.exe build dune.install --release --profile dune-bootstrap"
                  f" -j {jobs}", cwd=self.source_folder, env=env)
+
+    def _record_version(self):
+        """`dune --version` reads the version from dune-project, where release tarballs carry it
+        (dune subst adds it). A tree from the repository (a local source) lacks it: add ours."""
+        path = os.path.join(self.source_folder, "dune-project")
+        with open(path) as stream:
+            text = stream.read()
+        if re.search(r"^\(version ", text, re.M):
+            return
+        lang, rest = text.split("\n", 1)
+        with open(path, "w") as stream:
+            stream.write(f"{lang}\n(version {self.version})\n{rest}")
 
     def package(self):
         destdir = os.path.join(self.build_folder, "staged")

@@ -27,12 +27,11 @@ class OcamlSolo5(ConanFile):
     options = {"target_arch": ["x86_64", "aarch64"]}
     default_options = {"target_arch": "x86_64"}
 
-    _ocaml = "ocaml/5.3.0"  # the host compiler; the cross-compiler is built from the same source
-
     @property
     def uk_requires(self):
-        # The Solo5 toolchain (<arch>-solo5-none-static-{cc,ld,objcopy}) of our own target.
-        return (self._ocaml, ("solo5/0.12.1", {"target_arch": str(self.options.target_arch)}))
+        # The host compiler (the cross-compiler is built from the same source), and the Solo5
+        # toolchain (<arch>-solo5-none-static-{cc,ld,objcopy}) of our own target.
+        return ("ocaml", ("solo5", {"target_arch": str(self.options.target_arch)}))
 
     # -- names -----------------------------------------------------------------------------------
     @property
@@ -50,20 +49,17 @@ class OcamlSolo5(ConanFile):
         # ocamlfind rejects '-' in a toolchain name.
         return "solo5" if self.options.target_arch == "x86_64" else "solo5_aarch64"
 
-    @property
-    def _ocaml_version(self):
-        return self._ocaml.split("/", 1)[1]
-
     # -- sources ---------------------------------------------------------------------------------
     def export_sources(self):
         super().export_sources()
         # Our own OCaml patches (patches/ocaml/) go into the cross-compiler as well: they make the
         # compiler relocatable (ocamlmklib runs the compilers next to it, not in its configure-time
-        # bindir). Exported here, they are part of this recipe's revision.
+        # bindir). All versions' patches are exported (part of this recipe's revision); build()
+        # applies those of the OCaml it is built with.
         ours = os.path.join(self.recipe_folder, "..", "..", "patches", "ocaml")
         if not os.path.isdir(ours):
             raise ConanException(f"ocaml-solo5 needs the OCaml patches of the recipe index ({ours})")
-        copy(self, f"{self._ocaml_version}-*.patch", ours,
+        copy(self, "*.patch", ours,
              os.path.join(self.export_sources_folder, "uk-ocaml-patches"))
 
     def validate_build(self):

@@ -29,7 +29,7 @@ class Ocaml(ConanFile):
             self.uk_make_shebangs_relocatable(folder)
         # runtime-launch-info tells ocamlc what to write at the top of bytecode executables:
         # "<method>\n<bindir>\0\n<launcher>". With an empty bindir, our patch
-        # (patches/ocaml/5.3.0-0001) writes '#!/usr/bin/env ocamlrun'.
+        # (patches/ocaml/<version>-0001) writes '#!/usr/bin/env ocamlrun'.
         info = os.path.join(ocamllib, "runtime-launch-info")
         with open(info, "rb") as stream:
             method, rest = stream.read().split(b"\n", 1)

@@ -11,7 +11,7 @@ class Ocamlfind(ConanFile):
     homepage = "http://projects.camlcity.org/projects/findlib.html"
     python_requires = "ukbase/1.0"
     python_requires_extend = "ukbase.UkPackage"
-    uk_requires = ("ocaml/5.3.0",)
+    uk_requires = ("ocaml",)
 
     def build(self):
         prefix = self.uk_fake_prefix

@@ -27,7 +27,7 @@ class Solo5Rpi4(ConanFile):
     homepage = "https://github.com/Solo5/solo5"
     python_requires = "ukbase/1.0"
     python_requires_extend = "ukbase.UkPackage"
-    uk_requires = (("solo5/0.12.1", {"target_arch": "aarch64"}),)
+    uk_requires = (("solo5", {"target_arch": "aarch64"}),)
 
     def _exported_dirs(self):
         with open(os.path.join(self.recipe_folder, "exports.txt")) as stream:

@@ -75,9 +75,10 @@ def _bppm(path):
 class UkPackage:
     package_type = "application"
     settings = "os", "arch"
-    # Other components this one is built with: references, or (reference, options) pairs, e.g.
-    # ("ocaml/5.3.0", ("solo5/0.12.1", {"target_arch": "aarch64"})). Declared as data so that the
-    # base can give every one the identity trait below.
+    # Other components this one is built with, by name: "ocaml", or (name, options) pairs such as
+    # ("solo5", {"target_arch": "aarch64"}). Which versions fit is data: conandata.yml's
+    # ``requires: {<my version>: {<name>: "<version range>"}}``. Which version is used is the
+    # toolchain set's choice (uktoolchain locks it), or the newest in range for plain Conan use.
     uk_requires = ()
 
     # -- identity ------------------------------------------------------------------------------
@@ -85,9 +86,13 @@ class UkPackage:
         # Conan leaves "application" dependencies out of package_id (they are not linked, it
         # assumes). Ours are compilers whose stdlib and runtime end up inside what they build:
         # their full identity (recipe revision + package id) must be part of ours.
+        ranges = (self.conan_data or {}).get("requires", {}).get(str(self.version), {})
         for entry in self.uk_requires:
-            reference, options = (entry, None) if isinstance(entry, str) else entry
-            self.requires(reference, options=options, package_id_mode="full_mode")
+            name, options = (entry, None) if isinstance(entry, str) else entry
+            if name not in ranges:
+                raise ConanException(f"conandata.yml of {self.name} gives no version range of {name} "
+                                     f"for {self.name}/{self.version} (requires: {self.version}: {name}: ...)")
+            self.requires(f"{name}/{ranges[name]}", options=options, package_id_mode="full_mode")
 
     def package_id(self):
         # Dependencies enter with recipe revision and package id: a rebuilt compiler means a

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ HELLO_RUST = HELLO.parent / "hello-rust"
 # adler32(b"uktoolchain")); the unikernel also compares the C result with its own OCaml one.
 EXPECTED = [
     "Hello from OCaml on Solo5!",
+    "<compiler>",  # the compiler's line (compiler_line)
     r"C stub: 2\.5 \* 4 = 10",
     r"CMake C library: norm\(3, 4\) = 5\s",
     r'CMake C library: adler32 "uktoolchain" = 1c4f04a2 \(matches OCaml\)',
@@ -43,11 +45,23 @@ EXPECTED_RUST = [
 ]
 
 
-def expected_output(rust: bool) -> list[str]:
+# What the compiler proves of itself (data/hello/compiler): its version and, from OCaml 5.4 on, a
+# result of a standard library function that 5.3 lacks.
+FEATURES = {(5, 4): r': String\.edit_distance "kitten" "sitting" = 3'}
+
+
+def compiler_line(ocaml: str) -> str:
+    release = tuple(int(p) for p in ocaml.split(".")[:2])
+    feature = next((pattern for since, pattern in sorted(FEATURES.items(), reverse=True) if release >= since), "")
+    return rf"OCaml {re.escape(ocaml)}{feature}\r?\n"
+
+
+def expected_output(rust: bool, ocaml: str) -> list[str]:
+    lines = [compiler_line(ocaml) if line == "<compiler>" else line for line in EXPECTED]
     if not rust:
-        return EXPECTED
-    at = EXPECTED.index(r"slept 100 ms: (\d+\.\d) ms by the monotonic clock")
-    return EXPECTED[:at] + EXPECTED_RUST + EXPECTED[at:]
+        return lines
+    at = lines.index(r"slept 100 ms: (\d+\.\d) ms by the monotonic clock")
+    return lines[:at] + EXPECTED_RUST + lines[at:]
 SLEEP_RANGE = (100.0, 1000.0)  # ms: a sleep shorter than asked, or 10 times longer, is a fault
 EXIT_STATUS = 7  # hello.ml ends with `exit 7`: the tender must pass it through
 KVM_SSE_FAILURE = "KVM: internal error"
@@ -165,7 +179,7 @@ def rpi4_boot_command(image: Path, tool_path: str) -> tuple[list[str] | None, st
 STATUS_PASSING = ("solo5-spt", "solo5-hvt", "qemu-system-aarch64")
 
 
-def boot(command: list[str], env: dict[str, str], expected: list[str] = EXPECTED) -> tuple[bool, str]:
+def boot(command: list[str], env: dict[str, str], expected: list[str]) -> tuple[bool, str]:
     """Run a unikernel under pexpect; (passed, what to report)."""
     import pexpect
 
@@ -210,7 +224,7 @@ def boot(command: list[str], env: dict[str, str], expected: list[str] = EXPECTED
             return False, _console(output, child.exitstatus, child.signalstatus) + f" (no solo5_exit({EXIT_STATUS}))"
         status = f"solo5_exit({EXIT_STATUS}) on the console"
     rust = ", Rust" if any(p.startswith("Rust") for p in expected) else ""
-    return True, (f"booted: greeting, C stub, CMake library{rust} results, 100 ms sleep ({sleeps[0]} ms), "
+    return True, (f"booted: greeting, compiler, C stub, CMake library{rust} results, 100 ms sleep ({sleeps[0]} ms), "
                   f"GC run seen; {status}")
 
 
@@ -221,7 +235,7 @@ def _console(output: str, status, signal) -> str:
     return "unikernel misbehaved (" + ended + "); console:\n    " + "\n    ".join(lines)
 
 
-def check(targets: list[Target], values: dict[str, str], project: Path, rust: bool = False) -> list[Outcome]:
+def check(targets: list[Target], values: dict[str, str], project: Path, ocaml: str, rust: bool = False) -> list[Outcome]:
     env = environment.resolve(values, os.environ)
     build(project, targets, env, rust)
     outcomes = []
@@ -235,7 +249,7 @@ def check(targets: list[Target], values: dict[str, str], project: Path, rust: bo
         if command is None:
             outcomes.append(Outcome(target.name, "linked", f"linked and ABI verified, not booted: {reason}"))
             continue
-        passed, detail = boot(command, env, expected_output(rust))
+        passed, detail = boot(command, env, expected_output(rust, ocaml))
         if passed:
             outcomes.append(Outcome(target.name, "booted", detail))
         elif detail == "KVM":

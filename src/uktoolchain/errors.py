@@ -41,12 +41,20 @@ class UnknownRemoteError(UsageError):
     pass
 
 
+class UnknownSetError(UsageError):
+    """A toolchain set (``--ocaml``) the catalogue does not have."""
+
+
 class ConfigError(UkError):
     exit_code = 3
 
 
 class SourceOverrideError(ConfigError):
     pass
+
+
+class PinFileError(ConfigError):
+    """A project's uktoolchain.toml that cannot be read or names what does not exist."""
 
 
 class LockMismatchError(ConfigError):

@@ -26,10 +26,20 @@ def default_root() -> Path:
 @dataclass(frozen=True)
 class Home:
     root: Path
+    # The toolchain set this view is for: installed-target records, logs and everything rendered
+    # at use time live apart per set, so sets never disturb each other. Conan's cache, the
+    # sources and the lock are shared (builds that sets have in common are made once).
+    toolset: str = ""
 
     @classmethod
-    def discover(cls) -> "Home":
-        return cls(default_root())
+    def discover(cls, toolset: str = "") -> "Home":
+        return cls(default_root(), toolset)
+
+    def for_set(self, toolset: str) -> "Home":
+        return Home(self.root, toolset)
+
+    def _per_set(self, folder: Path) -> Path:
+        return folder / self.toolset if self.toolset else folder
 
     @property
     def conan(self) -> Path:
@@ -42,7 +52,7 @@ class Home:
 
     @property
     def logs(self) -> Path:
-        return self.root / "logs"
+        return self._per_set(self.root / "logs")
 
     @property
     def state(self) -> Path:
@@ -56,12 +66,12 @@ class Home:
     @property
     def rendered(self) -> Path:
         """Files rendered with this machine's paths at use time (findlib.conf, ...)."""
-        return self.root / "rendered"
+        return self._per_set(self.root / "rendered")
 
     @property
     def site(self) -> Path:
         """Where users' own ocamlfind installs go, per target; never inside a package."""
-        return self.root / "site"
+        return self._per_set(self.root / "site")
 
     @property
     def config_file(self) -> Path:
@@ -71,8 +81,13 @@ class Home:
     def lock_file(self) -> Path:
         return self.root / "lock"
 
+    @property
+    def installed(self) -> Path:
+        """Records of installed targets: ``installed/<set>/<target>.json``."""
+        return self.state / "installed"
+
     def stamp(self, target: str) -> Path:
-        return self.state / "installed" / f"{target}.json"
+        return self._per_set(self.installed) / f"{target}.json"
 
     def ensure_writable(self) -> None:
         """Fail early, with the fix, when the home cannot take a build."""

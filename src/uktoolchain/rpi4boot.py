@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from uktoolchain import __version__, elf
-from uktoolchain.engine import stamps
+from uktoolchain.engine import state
 from uktoolchain.errors import ConfigError, EnvironmentProblem, NotInstalledError
 from uktoolchain.exporters import environment
 from uktoolchain.home import Home
@@ -127,11 +127,11 @@ FIRMWARE_SOURCES = ("run uktoolchain install aarch64-rpi4; where the pinned file
 
 def installed_firmware(home: Home, target: str) -> tuple[Firmware, str]:
     """The firmware of an installed target, and the PATH of its tools (for the Solo5 objcopy)."""
-    stamp = stamps.read_stamp(home, target)
-    if stamp is None or not stamps.folders_present(home, stamp):
-        raise NotInstalledError(f"no Raspberry Pi 4 firmware: target {target} is not installed in {home.root}",
-                                FIRMWARE_SOURCES)
-    packages = stamps.installed_packages(stamp)
+    record = state.read_present(home, target)
+    if record is None:
+        raise NotInstalledError(f"no Raspberry Pi 4 firmware: target {target} is not installed for OCaml set "
+                                f"{home.toolset} in {home.root}", FIRMWARE_SOURCES)
+    packages = list(record.packages)
     facts = {key: value for p in packages if p.name == FIRMWARE_COMPONENT for key, value in p.facts}
     if FIRMWARE_FACT not in facts:
         raise NotInstalledError(f"no Raspberry Pi 4 firmware: installed target {target} has no {FIRMWARE_COMPONENT}",

@@ -148,11 +148,35 @@ def override_signature(path: Path) -> str:
     return f"tree:{digest.hexdigest()}"
 
 
+def changed_since(component: str, path: Path, sha256: str, signature: str) -> str | None:
+    """None if the local source at ``path`` still is what was staged with that sha256 (checked
+    by size/mtime first, by content only when those moved), else what changed, in words."""
+    if not path.exists():
+        return f"{path} is gone"
+    if override_signature(path) == signature:
+        return None
+    if path.is_file():
+        now = file_digest(path)
+    else:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as scratch:  # a tree hashes as the tarball it is staged as
+            staged = Path(scratch) / "tree.tar.gz"
+            write_deterministic_tarball(path, staged, top=staged_top(component))
+            now = file_digest(staged)
+    return None if now == sha256 else f"{path} changed (sha256 was {sha256[:16]}…, is {now[:16]}…)"
+
+
 def _walk(root: Path):
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if d != ".git"]
         for name in dirnames + filenames:
             yield Path(dirpath) / name
+
+
+def staged_top(component: str) -> str:
+    """The top directory of the tarball a local source tree is staged as."""
+    return f"{component}-local"
 
 
 class SourceStore:
@@ -187,7 +211,7 @@ class SourceStore:
             if override.path.is_file():
                 shutil.copyfile(override.path, temporary)
             else:
-                write_deterministic_tarball(override.path, temporary, top=f"{override.component}-local")
+                write_deterministic_tarball(override.path, temporary, top=staged_top(override.component))
             digest = file_digest(temporary)
             os.replace(temporary, self.path_for(digest))
         finally:

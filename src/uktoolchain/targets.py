@@ -7,7 +7,13 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from uktoolchain.errors import ConfigError, TargetNotAvailableError, UnknownTargetError, UsageError
+from uktoolchain.errors import (
+    ConfigError,
+    TargetNotAvailableError,
+    UnknownSetError,
+    UnknownTargetError,
+    UsageError,
+)
 
 
 @dataclass(frozen=True)
@@ -25,26 +31,47 @@ class Target:
     extras: tuple[str, ...] = field(default=(), repr=False)
 
 
+def set_sort_key(name: str) -> tuple:
+    """Newest first when sorted in reverse: numeric parts compare as numbers (5.10 > 5.9)."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in name.replace("-", ".").split("."))
+
+
+@dataclass(frozen=True)
+class ToolchainSet:
+    """A tested combination of component versions (OCaml, ocamlfind, dune, ocaml-solo5, Solo5...)."""
+
+    name: str
+    description: str
+    versions: dict[str, str]  # component -> version: the catalogue's common ones plus the set's own
+    available: bool = True
+    note: str = ""  # why an unavailable set cannot be built here
+
+
 @dataclass(frozen=True)
 class Catalogue:
     targets: dict[str, Target]
-    versions: dict[str, str]  # component -> pinned version
+    versions: dict[str, str]  # component -> pinned version, in the chosen set (``toolset``)
     per_arch: frozenset[str] = frozenset()  # components built once per target architecture
     extras: dict[str, tuple[str, ...]] = field(default_factory=dict)  # optional part -> its components
+    sets: dict[str, ToolchainSet] = field(default_factory=dict)  # newest first
+    toolset: str = ""  # the set ``versions`` come from
 
     @classmethod
     def load(cls, path: Path) -> "Catalogue":
+        """The catalogue with the default set chosen (see ``for_set``)."""
         try:
             data = tomllib.loads(path.read_text())
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"cannot read the target catalogue {path}: {exc}") from exc
-        versions = {str(k): str(v) for k, v in data.get("components", {}).items()}
+        common = {str(k): str(v) for k, v in data.get("components", {}).items()}
+        sets = _read_sets(data, common, path)
+        known = set().union(*(s.versions for s in sets.values()))
         per_arch = frozenset(data.get("per_arch", ()))
         targets = {}
         for name, entry in data.get("targets", {}).items():
             components = tuple(entry.get("components", ()))
             host_components = tuple(entry.get("host_components", ()))
-            unknown = [c for c in components + host_components if c not in versions]
+            unknown = [c for c in components + host_components if c not in known]
             if unknown:
                 raise ConfigError(f"target {name} in {path} names components without a version: {unknown}")
             if entry.get("arch", "host") == "host" and per_arch & set(components):
@@ -61,9 +88,31 @@ class Catalogue:
             )
         extras = {str(name): tuple(entry.get("components", ())) for name, entry in data.get("extras", {}).items()}
         for name, components in extras.items():
-            if not components or [c for c in components if c not in versions]:
+            if not components or [c for c in components if c not in known]:
                 raise ConfigError(f"extra {name} in {path} needs components that have a version")
-        return cls(targets, versions, per_arch, extras)
+        needed = {c for t in targets.values() for c in t.components + t.host_components}
+        needed |= {c for components in extras.values() for c in components}
+        for toolset in sets.values():
+            lacking = sorted(needed - set(toolset.versions))
+            if lacking:
+                raise ConfigError(f"toolchain set {toolset.name} in {path} has no version of {', '.join(lacking)}")
+        default = cls.default_set_of(sets)
+        return cls(targets, dict(sets[default].versions), per_arch, extras, sets, default)
+
+    @staticmethod
+    def default_set_of(sets: dict[str, ToolchainSet]) -> str:
+        """The newest set that can be built here (sets are kept newest first)."""
+        return next((name for name, s in sets.items() if s.available), next(iter(sets)))
+
+    @property
+    def default_set(self) -> str:
+        return self.default_set_of(self.sets)
+
+    def for_set(self, name: str) -> "Catalogue":
+        """The same catalogue with another set's versions; an unknown name raises."""
+        if name not in self.sets:
+            raise UnknownSetError(unknown_set_message(name, self))
+        return replace(self, versions=dict(self.sets[name].versions), toolset=name)
 
     def resolve(self, names: list[str]) -> list[Target]:
         """Targets by name, in order, without duplicates; unknown or unavailable names raise."""
@@ -115,6 +164,34 @@ class Catalogue:
             for component in target.components + target.host_components:
                 seen.setdefault(component, None)
         return list(seen)
+
+
+def _read_sets(data: dict, common: dict[str, str], path: Path) -> dict[str, ToolchainSet]:
+    """``[sets."<name>"]`` tables, newest first. A catalogue without any has one set, "default",
+    made of ``[components]`` alone."""
+    raw = data.get("sets") or {"default": {}}
+    sets = {}
+    for name in sorted(raw, key=set_sort_key, reverse=True):
+        entry = raw[name]
+        if not isinstance(entry, dict):
+            raise ConfigError(f"toolchain set {name} in {path} is not a table")
+        own = {str(k): str(v) for k, v in entry.items() if k not in _SET_FIELDS}
+        sets[str(name)] = ToolchainSet(
+            name=str(name),
+            description=str(entry.get("description", "")),
+            versions={**common, **own},
+            available=bool(entry.get("available", True)),
+            note=str(entry.get("note", "")),
+        )
+    return sets
+
+
+_SET_FIELDS = ("description", "available", "note")
+
+
+def unknown_set_message(name: str, catalogue: "Catalogue") -> str:
+    names = ", ".join(f"{n} (default)" if n == catalogue.default_set else n for n in catalogue.sets)
+    return f"unknown toolchain set '{name}'; sets: {names}"
 
 
 def unknown_target_message(name: str, targets: dict[str, Target]) -> str:

@@ -197,7 +197,7 @@ def test_plain_cargo_with_env_or_config(installed, tmp_path):
     # After `eval "$(uktoolchain env ux)"`, plain `cargo` is the chosen toolchain's.
     built = shell_with_env(script, f"cd {crate} && command -v cargo && cargo build --release 2>&1")
     assert built.returncode == 0, built.stdout + built.stderr
-    assert built.stdout.splitlines()[0] == str(installed.home / "rendered" / "ux" / "rust" / "bin" / "cargo")
+    assert built.stdout.splitlines()[0] == str(installed.home / "rendered" / "default" / "ux" / "rust" / "bin" / "cargo")
     assert (crate / "target" / "x86_64-unikernel-elf" / "release" / "libukprobe.a").is_file()
     # The config file form: `cargo --config FILE` in an environment that knows nothing else.
     config = installed("cargo-config", "ux", check=True).stdout
@@ -212,7 +212,7 @@ def test_plain_cargo_with_env_or_config(installed, tmp_path):
 
 def test_moved_home_builds_without_rebuilding(installed, tmp_path):
     """Relocation: nothing in the sysroot packages names the home; paths are rendered at use time."""
-    stamp = json.loads((installed.home / "state" / "installed" / "ux.json").read_text())
+    stamp = json.loads((installed.home / "state" / "installed" / "default" / "ux.json").read_text())
     folders = [installed.home / "conan" / p["folder"] for p in stamp["packages"] if p["name"] == "rust-sysroot"]
     assert len(folders) == 1
     leftovers = subprocess.run(["grep", "-rl", str(installed.home), *map(str, folders)], capture_output=True, text=True)
@@ -280,7 +280,7 @@ def test_precompiled_rust_std_is_used_when_its_abi_matches(installed, tmp_path):
     other = Installed(installed.root, tmp_path / "home", installed.index)
     result = other("install", "ua", "--with", "rust", "--plain", UKTOOLCHAIN_RUSTC=str(rustc), timeout=1200)
     assert result.returncode == 0, result.stderr[-3000:]
-    log = (other.home / "logs" / "rust-sysroot[aarch64].log").read_text()
+    log = (other.home / "logs" / "default" / "rust-sysroot[aarch64].log").read_text()
     assert "using the toolchain's precompiled rust-std for aarch64-unknown-none" in log
     assert "building core" not in log
     values = json.loads(other("env", "ua", "--json", check=True, UKTOOLCHAIN_RUSTC=str(rustc)).stdout)

@@ -164,19 +164,19 @@ def test_doctor_make(uk):
 def test_build_failure_shows_the_log_tail_and_path(uk, index, isolated_home):
     result = uk("install", "tiny", "--plain", env={"SYNTH_FAIL_BETA": "1"})
     assert result.returncode == 5, result.stderr
-    log = isolated_home / "logs" / "beta.log"
+    log = isolated_home / "logs" / "default" / "beta.log"
     assert f"building beta failed; full log: {log}" in result.stderr
     tail = result.stderr.split("--- last ", 1)[1]
     assert "lines of the beta build log ---" in tail
     assert "beta is told to fail" in tail
     assert f"--- full log: {log}" in tail
     assert log.is_file() and "beta is told to fail" in log.read_text()
-    assert not (isolated_home / "state" / "installed" / "tiny.json").exists()
+    assert not (isolated_home / "state" / "installed" / "default" / "tiny.json").exists()
 
 
 def test_failed_rebuild_keeps_the_previous_toolchain(uk, index, isolated_home):
     uk("install", "tiny", "--plain", check=True)
-    stamp = isolated_home / "state" / "installed" / "tiny.json"
+    stamp = isolated_home / "state" / "installed" / "default" / "tiny.json"
     before = stamp.read_bytes()
     recipe = index / "recipes" / "beta" / "conanfile.py"
     recipe.write_text(recipe.read_text() + "\n# a new revision of beta\n")
@@ -198,7 +198,7 @@ def test_failed_rebuild_keeps_the_previous_toolchain(uk, index, isolated_home):
 def test_interrupted_build_leaves_nothing_half_built(uk, index, isolated_home, sig):
     assert not pids_of("sleep 60", isolated_home)
     run = Watched(uk.popen("install", "solo", "--plain", env={"SYNTH_SLEEP": "60"}))
-    log = isolated_home / "logs" / "alpha.log"
+    log = isolated_home / "logs" / "default" / "alpha.log"
     run.wait_for(lambda: log.is_file() and "sleeping" in log.read_text(), "the build to sleep")
     ours = pids_of("sleep 60", isolated_home)
     assert ours, "the build's sleep should be running"
@@ -209,7 +209,7 @@ def test_interrupted_build_leaves_nothing_half_built(uk, index, isolated_home, s
     assert code == 130, run.stderr
     assert time.monotonic() - started < 20
     assert "interrupted" in run.stderr
-    assert not (isolated_home / "state" / "installed" / "solo.json").exists()
+    assert not (isolated_home / "state" / "installed" / "default" / "solo.json").exists()
     assert conan_packages(isolated_home, "alpha/1.0:*") == {}
     assert not pids_of("sleep 60", isolated_home), "the build's processes must be gone"
     assert not pids_of("conans.conan", isolated_home)
@@ -231,7 +231,7 @@ def test_interrupted_download_resumes(uk, index, isolated_home, server):
     run.process.send_signal(signal.SIGTERM)
     assert run.finish(timeout=30) == 130, run.stderr
     assert digest not in store_files(isolated_home)
-    assert not (isolated_home / "state" / "installed" / "solo.json").exists()
+    assert not (isolated_home / "state" / "installed" / "default" / "solo.json").exists()
     kept = partial.stat().st_size
     assert 0 < kept < 2_000_000
 
@@ -269,7 +269,7 @@ def test_busy_home_with_no_wait(uk, index, isolated_home, held_lock):
     result = uk("install", "solo", "--plain", "--no-wait")
     assert result.returncode == 6, result.stderr
     assert "another uktoolchain process (pid 424242)" in result.stderr
-    assert not (isolated_home / "state" / "installed" / "solo.json").exists()
+    assert not (isolated_home / "state" / "installed" / "default" / "solo.json").exists()
 
 
 def test_busy_home_waits_then_installs(uk, index, isolated_home, held_lock):
@@ -282,7 +282,7 @@ def test_busy_home_waits_then_installs(uk, index, isolated_home, held_lock):
     assert run.finish(timeout=120) == 0, run.stderr
     assert "pid 424242" in run.stderr
     assert "installed: solo" in run.stderr
-    assert (isolated_home / "state" / "installed" / "solo.json").is_file()
+    assert (isolated_home / "state" / "installed" / "default" / "solo.json").is_file()
 
 
 # -- a full or read-only home -----------------------------------------------------------------
@@ -311,7 +311,7 @@ def test_full_home(uk, index, server, tmpfs):
     assert "no space left" in result.stderr
     assert "uktoolchain gc" in result.stderr
     assert alpha_sha256(index) not in store_files(home)
-    assert not (home / "state" / "installed" / "solo.json").exists()
+    assert not (home / "state" / "installed" / "default" / "solo.json").exists()
 
 
 @pytest.mark.parametrize("size", ["16k", "40k", "120k"])
@@ -341,7 +341,7 @@ def test_home_filled_up_after_an_install(uk, index, tmpfs):
     result = uk("install", "tiny", "--plain", env=env)
     assert result.returncode == 6, result.stderr
     assert "no space left" in result.stderr
-    assert not (home / "state" / "installed" / "tiny.json").exists()
+    assert not (home / "state" / "installed" / "default" / "tiny.json").exists()
     ran = shell_with_env(uk("env", "solo", env=env, check=True).stdout, "alpha")
     assert ran.stdout == "hello from alpha\n", ran.stderr
 

@@ -58,7 +58,7 @@ def test_env_json_and_fish(uk, index, isolated_home):
     fish = uk("env", "solo", "--shell", "fish", check=True).stdout
     assert f"set -gx PATH '{values['ALPHA_HOME']}/bin' $PATH" in fish or f"set -gx PATH {values['ALPHA_HOME']}/bin $PATH" in fish
     findlib_conf = open(values["OCAMLFIND_CONF"]).read()
-    assert f'destdir="{isolated_home}/site/solo/lib"' in findlib_conf
+    assert f'destdir="{isolated_home}/site/default/solo/lib"' in findlib_conf
     assert 'ldconf="ignore"' in findlib_conf
 
 
@@ -82,7 +82,7 @@ def test_copied_home_works_without_rebuild(uk, index, tmp_path, isolated_home):
     assert str(isolated_home) not in script
     ran = shell_with_env(script, "alpha && gamma")
     assert ran.stdout.splitlines() == ["hello from alpha", "hello from gamma"], ran.stderr
-    package_folders = [str(moved / "conan" / p["folder"]) for p in json.loads((moved / "state" / "installed" / "tiny.json").read_text())["packages"]]
+    package_folders = [str(moved / "conan" / p["folder"]) for p in json.loads((moved / "state" / "installed" / "default" / "tiny.json").read_text())["packages"]]
     assert len(package_folders) == 3
     leftovers = subprocess.run(["grep", "-rl", str(isolated_home), *package_folders], capture_output=True, text=True)
     assert leftovers.returncode == 1 and leftovers.stdout == ""
@@ -99,7 +99,7 @@ def test_new_dependency_revision_rebuilds_dependants(uk, index):
 
 def test_our_patches_are_applied_and_part_of_the_identity(uk, index, isolated_home):
     uk("install", "solo", "--plain", check=True)
-    before = json.loads((isolated_home / "state" / "installed" / "solo.json").read_text())["packages"][0]["ref"]
+    before = json.loads((isolated_home / "state" / "installed" / "default" / "solo.json").read_text())["packages"][0]["ref"]
     patch_dir = index / "patches" / "alpha"
     patch_dir.mkdir(parents=True)
     (patch_dir / "1.0-0001-greeting.patch").write_text(
@@ -111,7 +111,7 @@ def test_our_patches_are_applied_and_part_of_the_identity(uk, index, isolated_ho
     )
     result = uk("install", "solo", "--plain", check=True)
     assert "built alpha" in result.stderr
-    after = json.loads((isolated_home / "state" / "installed" / "solo.json").read_text())["packages"][0]["ref"]
+    after = json.loads((isolated_home / "state" / "installed" / "default" / "solo.json").read_text())["packages"][0]["ref"]
     assert after != before
     ran = shell_with_env(uk("env", "solo", check=True).stdout, "alpha")
     assert ran.stdout.strip() == "hello from patched alpha", ran.stderr

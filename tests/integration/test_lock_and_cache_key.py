@@ -13,7 +13,7 @@ import synthetic
 def test_lock_pins_recipes_and_sources_and_is_the_same_on_another_machine(uk, index, tmp_path, isolated_home):
     lock = tmp_path / "uktoolchain.lock"
     result = uk("lock", "tiny", "-o", str(lock), check=True)
-    assert f"locked tiny (3 recipes) in {lock}" in result.stderr
+    assert f"locked tiny (3 recipes, OCaml set default (the default)) in {lock}" in result.stderr
     data = json.loads(lock.read_text())
     assert data["targets"] == {"tiny": ["alpha", "beta", "gamma"]}
     for name in ("alpha", "beta", "gamma"):
@@ -30,7 +30,7 @@ def test_lock_pins_recipes_and_sources_and_is_the_same_on_another_machine(uk, in
 
     installed = uk("install", "tiny", "--plain", "--locked", str(lock), check=True)
     assert "installed: tiny (built alpha, beta, gamma)" in installed.stderr
-    stamp = json.loads((isolated_home / "state" / "installed" / "tiny.json").read_text())
+    stamp = json.loads((isolated_home / "state" / "installed" / "default" / "tiny.json").read_text())
     assert {p["ref"] for p in stamp["packages"]} == {c["recipe"] for c in data["components"].values()}
     assert "up to date: tiny" in uk("install", "tiny", "--locked", str(lock), check=True).stderr
 
@@ -43,7 +43,7 @@ def test_locked_install_refuses_other_recipes(uk, index, tmp_path, isolated_home
 
     recipe = index / "recipes" / "beta" / "conanfile.py"
     recipe.write_text(recipe.read_text() + "\n# a change after the lock was written\n")
-    stamp = (isolated_home / "state" / "installed" / "tiny.json").read_bytes()
+    stamp = (isolated_home / "state" / "installed" / "default" / "tiny.json").read_bytes()
     refused = uk("install", "tiny", "--plain", "--locked", str(lock))
     assert refused.returncode == 3, refused.stderr
     message = refused.stderr.strip()
@@ -51,7 +51,7 @@ def test_locked_install_refuses_other_recipes(uk, index, tmp_path, isolated_home
     assert f"locked {locked_beta}" in message and "alpha" not in message.split("(")[0]
     assert f"uktoolchain lock tiny -o {lock}" in message
     assert "beta: build" not in refused.stderr
-    assert (isolated_home / "state" / "installed" / "tiny.json").read_bytes() == stamp, "nothing was installed"
+    assert (isolated_home / "state" / "installed" / "default" / "tiny.json").read_bytes() == stamp, "nothing was installed"
 
     # A changed source pin is named as such (before anything is downloaded).
     conandata = index / "recipes" / "gamma" / "conandata.yml"

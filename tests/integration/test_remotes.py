@@ -24,7 +24,7 @@ from test_faults import Watched, conan_packages
 
 def builds_in(home: Path) -> list[str]:
     """Components whose build script ran in ``home`` (their logs say so)."""
-    logs = home / "logs"
+    logs = home / "logs" / "default"
     return sorted(log.stem for log in logs.glob("*.log") if "building " in log.read_text()) if logs.is_dir() else []
 
 
@@ -135,7 +135,7 @@ def test_push_then_install_on_another_machine_builds_nothing(uk, index, conan_se
     assert "installed: tiny (nothing to build; downloaded alpha from ci, beta from ci, gamma from ci)" in result.stderr
     home_b = Path(machine_b["UKTOOLCHAIN_HOME"])
     assert builds_in(home_b) == []
-    assert "Download (ci)" in (home_b / "logs" / "alpha.log").read_text()
+    assert "Download (ci)" in (home_b / "logs" / "default" / "alpha.log").read_text()
     assert not (home_b / "state" / "timings.json").exists(), "timings are recorded for builds only"
     assert not (home_b / "sources").exists() or not any((home_b / "sources").iterdir()), "no source was fetched"
 
@@ -223,7 +223,7 @@ def test_package_that_does_not_verify_is_refused(uk, index, server, conan_server
     assert "refused alpha" in result.stderr and "from remote ci: its files do not match its manifest" in result.stderr
     assert "--no-remote" in result.stderr
     assert conan_packages(home_b, "alpha/1.0:*") == {}, "the refused package must not stay in the cache"
-    assert not (home_b / "state" / "installed" / "solo.json").exists()
+    assert not (home_b / "state" / "installed" / "default" / "solo.json").exists()
 
     # The way out the message names: build it here.
     rebuilt = uk("install", "solo", "--plain", "--no-remote", env=machine_b, check=True)
@@ -236,7 +236,7 @@ def test_interrupted_upload_leaves_no_half_package_and_a_rerun_completes(uk, ind
                                                                         isolated_home):
     synthetic.write_index(index, server, padding=6_000_000)  # a 6 MB package, random: gzip cannot shrink it
     uk("install", "solo", "--plain", check=True)
-    stamp = json.loads((isolated_home / "state" / "installed" / "solo.json").read_text())
+    stamp = json.loads((isolated_home / "state" / "installed" / "default" / "solo.json").read_text())
     [package] = stamp["packages"]
     with ThrottledProxy(conan_server.port, rate=1_000_000) as slow_link:
         uk("remote", "add", "ci", slow_link.url, check=True)

@@ -58,7 +58,7 @@ def pins(index: Path) -> dict[str, str]:
 
 
 def installed_boot_dir(home: Path) -> Path:
-    stamp = json.loads((home / "state" / "installed" / f"{TARGET}.json").read_text())
+    stamp = json.loads((home / "state" / "installed" / "default" / f"{TARGET}.json").read_text())
     (package,) = [p for p in stamp["packages"] if p["name"] == "rpi4-firmware"]
     facts = dict(package["facts"])
     return Path(facts["rpi4_firmware_dir"].replace("{conan_home}", str(home / "conan")))
@@ -128,7 +128,7 @@ def test_local_source_without_the_required_files(uk, firmware_index, isolated_ho
     assert result.returncode == 3, result.stderr
     assert f"local source for rpi4-firmware ({directory}) lacks fixup4.dat" in result.stderr
     assert "--source rpi4-firmware=/usr/lib/raspi-firmware" in result.stderr
-    assert not (isolated_home / "logs" / "rpi4-firmware.log").exists()  # refused before any build
+    assert not (isolated_home / "logs" / "default" / "rpi4-firmware.log").exists()  # refused before any build
 
     tarball = tmp_path / "firmware.tar.gz"
     with tarfile.open(tarball, "w:gz") as tar:

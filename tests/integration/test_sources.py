@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import tarfile
 from pathlib import Path
@@ -30,7 +31,7 @@ def store_files(home: Path) -> list[str]:
 
 
 def stamp_of(home: Path, target: str) -> dict:
-    return json.loads((home / "state" / "installed" / f"{target}.json").read_text())
+    return json.loads((home / "state" / "installed" / "default" / f"{target}.json").read_text())
 
 
 def alpha_ref(home: Path) -> str:
@@ -119,7 +120,11 @@ def test_local_tarball_override_and_back_to_pinned(uk, index, isolated_home, tmp
     local_ref = alpha_ref(isolated_home)
     assert "up to date: solo" in uk("install", "solo", "--source", f"alpha={tarball}", check=True).stderr
 
-    result = uk("install", "solo", "--plain", check=True)
+    # A plain install keeps the local source the target was installed from (and says so);
+    # --pinned goes back to the pinned one.
+    kept = uk("install", "solo", "--plain", check=True)
+    assert f"alpha: local source {tarball} (as installed)" in kept.stderr and "up to date: solo" in kept.stderr
+    result = uk("install", "solo", "--plain", "--pinned", "alpha", check=True)
     assert "using local source" not in result.stderr
     assert run_alpha(uk) == "hello from alpha"
     assert alpha_ref(isolated_home) != local_ref  # a local build never passes for the pinned one
@@ -211,7 +216,7 @@ def test_all_urls_unreachable(uk, index, server, isolated_home):
     assert f"{dead1}: connection failed" in result.stderr and f"{dead2}: connection failed" in result.stderr
     assert "UKTOOLCHAIN_SOURCE_MIRROR" in result.stderr and f"named {digest}" in result.stderr
     assert not any(name.startswith(digest) for name in store_files(isolated_home))
-    assert not (isolated_home / "state" / "installed" / "solo.json").exists()
+    assert not (isolated_home / "state" / "installed" / "default" / "solo.json").exists()
 
 
 def test_http_404_is_reported_per_url(uk, index, server, isolated_home):
@@ -234,7 +239,7 @@ def test_checksum_mismatch(uk, index, server, isolated_home):
     assert f"checksum mismatch for {server.url(TARBALL)}" in result.stderr
     assert f"expected sha256 {expected}, got {actual}" in result.stderr
     assert store_files(isolated_home) == []  # neither the digest file nor a .part
-    assert not (isolated_home / "state" / "installed" / "solo.json").exists()
+    assert not (isolated_home / "state" / "installed" / "default" / "solo.json").exists()
 
 
 def test_mirror_directory_is_used_before_any_url(uk, index, server, isolated_home, tmp_path):
@@ -331,3 +336,33 @@ def test_gc_removes_only_what_no_target_uses(uk, index, isolated_home, tmp_path)
 
     result = uk("gc", check=True)
     assert "0 package(s) removed, 1 kept" in result.stdout
+
+
+def test_installed_local_sources_are_remembered_while_unchanged(uk, index, isolated_home, tmp_path, server):
+    """After `install --source`, list and a plain install of another target use the same local
+    source (no download, not "outdated"), until the file changes: then they say what changed."""
+    tarball = local_tarball(tmp_path)
+    uk("install", "solo", "--plain", "--source", f"alpha={tarball}", check=True)
+    listing = uk("list", check=True).stdout
+    assert re.search(r"^solo\s+installed\s", listing, re.M), listing
+    assert f"alpha: local source {tarball} (as installed)" in listing
+
+    more = uk("install", "tiny", "--plain", check=True)
+    assert f"alpha: local source {tarball} (as installed)" in more.stderr
+    assert "alpha: cached" in more.stderr and "built beta, gamma" in more.stderr
+    assert f"/{TARBALL}" not in server.state.requests  # the pinned alpha was never fetched
+    assert run_alpha(uk) == "hello from local"
+
+    old = hashlib.sha256(tarball.read_bytes()).hexdigest()
+    local_tarball(tmp_path, "second")  # the same path, another content
+    new = hashlib.sha256(tarball.read_bytes()).hexdigest()
+    changed = uk("install", "tiny", "--plain", check=True)
+    assert (f"alpha: not using the local source installed targets were built from: {tarball} changed "
+            f"(sha256 was {old[:16]}…, is {new[:16]}…)") in changed.stderr
+    tiny_alpha = shell_with_env(uk("env", "tiny", check=True).stdout, "alpha").stdout.strip()
+    assert tiny_alpha == "hello from alpha"  # rebuilt from the pinned source
+
+    tarball.unlink()
+    gone = uk("list", check=True).stdout
+    assert f"{tarball} is gone" in gone
+    assert re.search(r"^solo\s+installed \(outdated\)", gone, re.M), gone  # built from what is gone

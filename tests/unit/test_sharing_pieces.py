@@ -7,7 +7,9 @@ import os
 
 import pytest
 
-from uktoolchain.engine import backup, conan_home
+from uktoolchain.engine import backup, conan_home, state
+from uktoolchain.engine.model import InstalledPackage
+from uktoolchain.home import Home
 from uktoolchain.engine.cachekey import content_digest
 from uktoolchain.engine.lockfile import Pins, ToolchainLock
 from uktoolchain.engine.remotes import RemoteSettings, check_name, check_url, credential_vars
@@ -63,7 +65,18 @@ def test_lock_round_trip_and_checks(tmp_path):
     assert "beta recipe is beta/1.0#r3, locked beta/1.0#r2" in message
     with pytest.raises(LockMismatchError, match="does not lock solo"):
         loaded.check(["solo"], PINS)
-    assert loaded.matches_stamp([{"ref": "alpha/1.0#r1"}]) and not loaded.matches_stamp([{"ref": "alpha/1.0#r0"}])
+    home = Home(tmp_path / "home", "5.4")
+
+    def installed_with(ref: str) -> None:
+        package = InstalledPackage(label="alpha", name="alpha", ref=ref, package_id="p", folder="p/alpha")
+        state.write(home, state.InstalledTarget(toolset="5.4", target="tiny", fingerprint="f", packages=(package,)))
+
+    installed_with("alpha/1.0#r1")
+    assert loaded.covers(home, "tiny") and not loaded.covers(home, "solo")
+    installed_with("alpha/1.0#r0")
+    assert not loaded.covers(home, "tiny")
+    with pytest.raises(LockMismatchError, match="locks OCaml set 5.3, not 5.4"):
+        ToolchainLock(loaded.targets, PINS, toolset="5.3").check(["tiny"], PINS, "5.4")
 
     path.write_text(json.dumps({"format": 99}))
     with pytest.raises(ConfigError, match="format 99"):

@@ -18,7 +18,7 @@ import sys
 import threading
 from pathlib import Path
 
-from uktoolchain.cli.context import Context
+from uktoolchain.cli.context import Context, add_set_option
 from uktoolchain.cli.env import installed_environment
 from uktoolchain.errors import CargoFailedError, NotInstalledError, UsageError, home_error_for_path
 from uktoolchain.exporters import environment
@@ -41,6 +41,7 @@ def register(sub) -> None:
                             description="Run cargo for TARGET: uktoolchain cargo [--out DIR] TARGET -- build --release")
     parser.add_argument("--out", type=Path, metavar="DIR", help="copy the static libraries built into DIR")
     parser.add_argument("target", metavar="TARGET")
+    add_set_option(parser)
     parser.add_argument("args", nargs=argparse.REMAINDER, metavar="CARGO-ARGS", help="after --: cargo's arguments")
     parser.set_defaults(run=run)
 
@@ -49,7 +50,7 @@ def run(args) -> int:
     cargo_args = args.args[1:] if args.args[:1] == ["--"] else list(args.args)
     if not cargo_args:
         raise UsageError("no cargo command given", "e.g. uktoolchain cargo spt -- build --release")
-    ctx = Context.load()
+    ctx, _ = Context.for_installed(args.ocaml, [args.target], "cargo")
     values = installed_environment(ctx, [args.target])
     if "CARGO_BUILD_TARGET" not in values:
         raise NotInstalledError(f"target {args.target} is installed without Rust",

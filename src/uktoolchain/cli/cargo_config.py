@@ -10,20 +10,23 @@ import sys
 from pathlib import Path
 
 from uktoolchain import atomic
-from uktoolchain.cli.context import Context
+from uktoolchain.cli.context import Context, add_set_option
 from uktoolchain.cli.env import installed_environment
 from uktoolchain.errors import NotInstalledError, home_error_for_path
 
 
 def register(sub) -> None:
     parser = sub.add_parser("cargo-config", help="print cargo's configuration for targets installed with Rust")
-    parser.add_argument("targets", nargs="+", metavar="TARGET")
+    parser.add_argument("targets", nargs="*", metavar="TARGET",
+                        help="default: the targets of the project's uktoolchain.toml")
+    add_set_option(parser)
     parser.add_argument("-o", "--output", type=Path, help="write it to this file (e.g. .cargo/config.toml)")
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
-    values = installed_environment(Context.load(), args.targets)
+    ctx, names = Context.for_installed(args.ocaml, args.targets, "cargo-config")
+    values = installed_environment(ctx, names)
     rendered = values.get("UKTOOLCHAIN_CARGO_CONFIG")
     if rendered is None:
         names = " ".join(args.targets)

@@ -7,23 +7,24 @@ import tempfile
 from pathlib import Path
 
 from uktoolchain import checker
-from uktoolchain.cli.context import Context
-from uktoolchain.cli.env import installed_environment
-from uktoolchain.engine import stamps
+from uktoolchain.cli.context import Context, add_set_option
+from uktoolchain.cli.env import installed_environment, installed_records
 from uktoolchain.errors import CheckFailedError, ConfigError
 from uktoolchain.preflight import require_buildable, require_tools
 
 
 def register(sub) -> None:
     parser = sub.add_parser("check", help="build and boot a hello unikernel for installed targets")
-    parser.add_argument("targets", nargs="+", metavar="TARGET")
+    parser.add_argument("targets", nargs="*", metavar="TARGET",
+                        help="default: the targets of the project's uktoolchain.toml")
+    add_set_option(parser)
     parser.add_argument("--keep", type=Path, metavar="DIR", help="build in DIR and keep it (default: a temporary dir)")
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
-    ctx = Context.load()
-    targets = ctx.catalogue.resolve(args.targets)
+    ctx, names = Context.for_installed(args.ocaml, args.targets, "check")
+    targets = ctx.catalogue.resolve(names)
     hosts = [t.name for t in targets if not t.binding]
     if hosts:
         raise ConfigError(f"check builds unikernels; {', '.join(hosts)} is not a unikernel target",
@@ -32,14 +33,14 @@ def run(args) -> int:
     require_tools(["cmake"], "check (the hello unikernel links a CMake-built C library)")
     values = installed_environment(ctx, [t.name for t in targets])
     project = args.keep or Path(tempfile.mkdtemp(prefix="uktoolchain-check-")) / "hello"
-    with_rust = [t.name for t in targets if "rust" in stamps.installed_extras(ctx.home, t.name)]
+    with_rust = [r.target for r in installed_records(ctx, [t.name for t in targets]) if "rust" in r.extras]
     rust = len(with_rust) == len(targets)
     if not rust:
         missing = " ".join(t.name for t in targets if t.name not in with_rust)
         print(f"note: the Rust part of the hello unikernel is left out: {missing} "
               f"{'has' if ' ' not in missing else 'have'} no Rust sysroot "
               f"(uktoolchain install {missing} --with rust)", file=sys.stderr)
-    outcomes = checker.check(targets, values, project, rust=rust)
+    outcomes = checker.check(targets, values, project, rust=rust, ocaml=ctx.catalogue.versions["ocaml"])
     width = max(len(o.target) for o in outcomes)
     for outcome in outcomes:
         mark = {"booted": "ok    ", "linked": "linked", "failed": "FAILED"}[outcome.status]

@@ -1,27 +1,78 @@
-"""What every command needs: the home, the recipe index, the catalogue, the configuration."""
+"""What every command needs: the home, the recipe index, the catalogue, the configuration, and
+the toolchain set the command works on (and why that one)."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
+from uktoolchain import project
 from uktoolchain.config import Config
+from uktoolchain.engine import state
 from uktoolchain.home import Home
 from uktoolchain.resources import RecipeIndex
-from uktoolchain.sources import SourceOverride, make_override, parse_overrides
+from uktoolchain.sources import SourceOverride, changed_since, make_override, parse_overrides
 from uktoolchain.targets import Catalogue
+
+
+SET_VARIABLE = "UKTOOLCHAIN_OCAML"
+
+
+@dataclass(frozen=True)
+class SetChoice:
+    name: str
+    reason: str  # e.g. "--ocaml", "pinned by ./uktoolchain.toml", "the default"
+    explicit: bool  # chosen by the user (flag or pin), not by uktoolchain
+
+    def describe(self) -> str:
+        return f"OCaml set {self.name} ({self.reason})"
 
 
 @dataclass(frozen=True)
 class Context:
-    home: Home
+    home: Home  # scoped to the chosen set
     index: RecipeIndex
-    catalogue: Catalogue
+    catalogue: Catalogue  # versions of the chosen set
     config: Config
+    choice: SetChoice
+    pin: project.ProjectPin | None = None
 
     @classmethod
-    def load(cls) -> "Context":
+    def load(cls, ocaml: str | None = None) -> "Context":
+        """``ocaml``: the --ocaml flag; else the project pin's set, else the default set."""
+        return cls._load(ocaml, None)
+
+    @classmethod
+    def for_installed(cls, ocaml: str | None, given: list[str], command: str) -> tuple["Context", list[str]]:
+        """For a command on installed targets (env, check...): the targets given, or the project
+        pin's, and a context whose set, without a flag or pin, is one they are installed for
+        (the default if they are installed there). Says so when that is not the default."""
+        ctx = cls._load(ocaml, given or None)
+        if not given:
+            names = pinned_targets(ctx.pin, command)
+            if not ctx.choice.explicit:
+                ctx = cls._load(ocaml, names)
+        else:
+            names = given
+        if not ctx.choice.explicit and ctx.choice.name != ctx.catalogue.default_set:
+            import sys
+
+            print(f"uktoolchain: using {ctx.choice.describe()}", file=sys.stderr)
+        return ctx, names
+
+    @classmethod
+    def _load(cls, ocaml: str | None, installed: list[str] | None) -> "Context":
         home = Home.discover()
         index = RecipeIndex.discover()
-        return cls(home, index, Catalogue.load(index.catalogue_file), Config.load(home.config_file))
+        catalogue = Catalogue.load(index.catalogue_file)
+        pin = _project_pin(catalogue)
+        choice = choose_set(home, catalogue, ocaml, pin, installed)
+        return cls(home.for_set(choice.name), index, catalogue.for_set(choice.name),
+                   Config.load(home.config_file), choice, pin)
+
+    def pinned_targets(self, given: list[str], command: str) -> list[str]:
+        """Targets given on the command line, else those of the project pin, else a usage error."""
+        return given or pinned_targets(self.pin, command)
 
     def overrides(self, cli_specs: list[str]) -> list[SourceOverride]:
         """Config-file overrides, replaced per component by those given on the command line."""
@@ -30,3 +81,70 @@ class Context:
         for override in parse_overrides(cli_specs, known):
             chosen[override.component] = override
         return list(chosen.values())
+
+    def installed_overrides(self, cli_specs: list[str], pinned: list[str] = ()) -> tuple[list[SourceOverride], list[str]]:
+        """``overrides`` plus, for components given no other source and not asked to be built
+        from their ``pinned`` sources, the local sources this set's installed targets were built
+        from, while they are unchanged; and notes saying which are used, and which changed or
+        went away (those are not used)."""
+        overrides = self.overrides(cli_specs)
+        given = {o.component for o in overrides} | set(pinned)
+        notes = []
+        for component, source in sorted(state.local_sources_of_set(self.home).items()):
+            if component in given:
+                continue
+            problem = changed_since(component, Path(source.path), source.sha256, source.signature)
+            if problem is None:
+                overrides.append(SourceOverride(component, Path(source.path)))
+                notes.append(f"{component}: local source {source.path} (as installed)")
+            else:
+                notes.append(f"{component}: not using the local source installed targets were built from: {problem}; "
+                             f"give --source {component}=PATH to build from a local source again")
+        return overrides, notes
+
+
+def pinned_targets(pin: project.ProjectPin | None, command: str) -> list[str]:
+    if pin is not None and pin.targets:
+        return list(pin.targets)
+    from uktoolchain.errors import UsageError
+
+    where = f"{pin.path} names none" if pin else f"no {project.PIN_FILE} here or above"
+    raise UsageError(f"{command}: no target given and {where}",
+                     f"give targets, e.g. uktoolchain {command} spt, or write targets = [...] in {project.PIN_FILE}")
+
+
+def _project_pin(catalogue: Catalogue) -> project.ProjectPin | None:
+    path = project.find(Path.cwd())
+    if path is None:
+        return None
+    pin = project.load(path)
+    pin.check(list(catalogue.sets), list(catalogue.targets), list(catalogue.extras))
+    return pin
+
+
+def choose_set(home: Home, catalogue: Catalogue, ocaml: str | None, pin: project.ProjectPin | None,
+               installed: list[str] | None) -> SetChoice:
+    if ocaml is not None:
+        catalogue.for_set(ocaml)  # an unknown name fails here, listing the sets
+        return SetChoice(ocaml, "--ocaml", True)
+    from_env = os.environ.get(SET_VARIABLE)
+    if from_env:  # like RUSTUP_TOOLCHAIN: a CI job's or a shell's choice, over the project pin
+        catalogue.for_set(from_env)
+        return SetChoice(from_env, f"{SET_VARIABLE}={from_env}", True)
+    if pin is not None and pin.ocaml is not None:
+        return SetChoice(pin.ocaml, f"pinned by {pin.path}", True)
+    default = catalogue.default_set
+    if installed:
+        everywhere = [name for name in catalogue.sets
+                      if all(state.read_present(home.for_set(name), t) for t in installed)]
+        if everywhere and default not in everywhere:
+            what = " ".join(installed)
+            return SetChoice(everywhere[0], f"{what} {'is' if len(installed) == 1 else 'are'} installed for it, "
+                             f"not for the default {default}", False)
+    return SetChoice(default, "the default", False)
+
+
+def add_set_option(parser) -> None:
+    parser.add_argument("--ocaml", metavar="SET",
+                        help=f"the toolchain set (default: ${SET_VARIABLE}, else the project's uktoolchain.toml, "
+                        "else the newest; see `uktoolchain list`)")

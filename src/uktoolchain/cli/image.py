@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from uktoolchain import atomic, rpi4boot, sdimage
-from uktoolchain.cli.context import Context
+from uktoolchain.cli.context import Context, add_set_option
 from uktoolchain.errors import ConfigError, UnknownTargetError, UsageError, home_error_for_path
 from uktoolchain.targets import unknown_target_message
 
@@ -20,6 +20,7 @@ def register(sub) -> None:
     parser = sub.add_parser("image", help="make a bootable SD card image (or boot files) for a Raspberry Pi 4")
     parser.add_argument("target", metavar="TARGET", help="a board target: aarch64-rpi4")
     parser.add_argument("unikernel", type=Path, metavar="UNIKERNEL", help="the unikernel ELF linked with the rpi4 binding")
+    add_set_option(parser)
     output = parser.add_mutually_exclusive_group(required=True)
     output.add_argument("-o", "--output", type=Path, metavar="IMAGE",
                         help="write an SD card image (MBR, one FAT32 boot partition)")
@@ -36,7 +37,7 @@ def say(message: str) -> None:
 
 
 def run(args) -> int:
-    ctx = Context.load()
+    ctx, _ = Context.for_installed(args.ocaml, [args.target], "image")
     target = ctx.catalogue.targets.get(args.target)
     if target is None:
         raise UnknownTargetError(unknown_target_message(args.target, ctx.catalogue.targets))

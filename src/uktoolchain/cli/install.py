@@ -5,15 +5,20 @@ import os
 import sys
 from pathlib import Path
 
-from uktoolchain.cli.context import Context
+from uktoolchain.cli.context import Context, add_set_option
 from uktoolchain.engine import stamps
 
 
 def register(sub) -> None:
     parser = sub.add_parser("install", help="build or fetch the toolchains of targets")
-    parser.add_argument("targets", nargs="+", metavar="TARGET")
+    parser.add_argument("targets", nargs="*", metavar="TARGET",
+                        help="default: the targets of the project's uktoolchain.toml")
+    add_set_option(parser)
     parser.add_argument("--source", action="append", default=[], metavar="COMPONENT=PATH",
-                        help="build COMPONENT from a local tarball or directory instead of the pinned source")
+                        help="build COMPONENT from a local tarball or directory instead of the pinned source; "
+                        "later installs keep using it while it is unchanged")
+    parser.add_argument("--pinned", action="append", default=[], metavar="COMPONENT",
+                        help="build COMPONENT from its pinned source again, not from the local one it was installed from")
     parser.add_argument("--plain", action="store_true", help="plain line output instead of the live view")
     parser.add_argument("--jobs", "-j", type=int, default=2, help="packages built at the same time (default 2)")
     parser.add_argument("--no-wait", action="store_true", help="fail instead of waiting when the home is in use")
@@ -37,35 +42,46 @@ def say(message: str) -> None:
 
 
 def run(args) -> int:
-    ctx = Context.load()
-    # Extras the targets already have stay, plus --with, minus --without.
-    known = set(ctx.catalogue.extras)
-    targets = [ctx.catalogue.with_extras(t, (known & set(stamps.installed_extras(ctx.home, t.name))
-                                             | set(args.extras)) - set(args.drop))
-               for t in ctx.catalogue.resolve(args.targets)]
-    overrides = ctx.overrides(args.source)
-    by_component = {o.component: o.path for o in overrides}
+    ctx = Context.load(args.ocaml)
+    names = ctx.pinned_targets(args.targets, "install")
+    extras = set(args.extras) | (set(ctx.pin.extras) if ctx.pin and not args.targets else set())
+    targets = ctx.catalogue.resolve(names)
+    overrides, notes = ctx.installed_overrides(args.source, args.pinned)
+    for note in notes:
+        say(note)
     locked = None
     if args.locked is not None:
         from uktoolchain.engine.lockfile import ToolchainLock
 
         locked = ToolchainLock.load(args.locked)
-    if not args.force and all(
-        stamps.up_to_date(ctx.home, ctx.index, ctx.catalogue, t, by_component)
-        and (locked is None or (t.name in locked.targets and locked.matches_stamp(stamps.read_stamp(ctx.home, t.name)["packages"])))
-        for t in targets
-    ):
-        say(f"up to date: {', '.join(t.name for t in targets)}")
-    else:
-        install(ctx, args, targets, overrides, locked)
+    if not args.force:
+        # A first look without the lock: the common no-op answers in milliseconds. Whatever
+        # decides a build is looked at again once the home lock is held (Installer).
+        wanted = [with_installed_extras(ctx, t, extras, args.drop) for t in targets]
+        by_component = {o.component: o.path for o in overrides}
+        if all(stamps.up_to_date(ctx.home, ctx.index, ctx.catalogue, t, by_component) for t in wanted) and (
+                locked is None or all(locked.covers(ctx.home, t.name) for t in wanted)):
+            say(f"up to date: {', '.join(t.name for t in wanted)} ({ctx.choice.describe()})")
+            targets = None
+    if targets is not None:
+        install(ctx, args, targets, extras, overrides, locked)
     if args.upload:
         from uktoolchain.cli.push import push_and_report
 
-        push_and_report(ctx, args.upload, [t.name for t in targets])
+        push_and_report(ctx, args.upload, [t.name for t in ctx.catalogue.resolve(names)])
     return 0
 
 
-def install(ctx: Context, args, targets, overrides, locked) -> None:
+def with_installed_extras(ctx: Context, target, extras: set[str], drop: list[str]):
+    """The target with the extras it is installed with, plus ``extras``, minus ``drop``."""
+    from uktoolchain.engine import state
+
+    record = state.read(ctx.home, target.name)
+    kept = set(record.extras) & set(ctx.catalogue.extras) if record else set()
+    return ctx.catalogue.with_extras(target, (kept | extras) - set(drop))
+
+
+def install(ctx: Context, args, targets, extras, overrides, locked) -> None:
     from uktoolchain.console import make_view
     from uktoolchain.engine.installer import InstallOptions, Installer
     from uktoolchain.preflight import require_buildable
@@ -74,7 +90,7 @@ def install(ctx: Context, args, targets, overrides, locked) -> None:
 
     plain = args.plain or bool(os.environ.get("CI"))
     report = Installer(ctx.home, ctx.index, ctx.catalogue, ctx.config, say).install(
-        targets, overrides, make_view(plain),
+        lambda: [with_installed_extras(ctx, t, extras, args.drop) for t in targets], overrides, make_view(plain),
         InstallOptions(parallel=args.jobs, wait_for_lock=not args.no_wait, build_missing=args.build == "missing",
                        use_remotes=not args.no_remote, locked=locked),
     )
@@ -83,6 +99,9 @@ def install(ctx: Context, args, targets, overrides, locked) -> None:
     summary = f"built {', '.join(built)}" if built else "nothing to build"
     if fetched:
         summary += f"; downloaded {', '.join(fetched)}"
-    say(f"installed: {', '.join(report.packages)} ({summary})")
+    say(f"installed: {', '.join(report.packages)} ({summary}) with {ctx.choice.describe()}")
+    # Name the set when a later `env` would not choose it by itself.
+    flag = "" if ctx.choice.name == ctx.catalogue.default_set or ctx.pin else f" --ocaml {ctx.choice.name}"
     for target in report.packages:
-        say(f'use it:    eval "$(uktoolchain env {target})"     (fish: uktoolchain env {target} --shell fish | source)')
+        say(f'use it:    eval "$(uktoolchain env {target}{flag})"     '
+            f'(fish: uktoolchain env {target}{flag} --shell fish | source)')

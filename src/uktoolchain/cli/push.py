@@ -1,7 +1,7 @@
 """uktoolchain push REMOTE [TARGET...] — upload installed toolchains so others need not build them."""
 from __future__ import annotations
 
-from uktoolchain.cli.context import Context
+from uktoolchain.cli.context import Context, add_set_option
 from uktoolchain.cli.install import say
 from uktoolchain.engine.remotes import check_name
 
@@ -11,6 +11,7 @@ def register(sub) -> None:
     parser.add_argument("remote")
     parser.add_argument("targets", nargs="*", metavar="TARGET", help="default: every installed target")
     parser.add_argument("--force", action="store_true", help="upload again what the remote has already")
+    add_set_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -28,7 +29,7 @@ def push_and_report(ctx: Context, remote: str, targets: list[str], force: bool =
 
 
 def run(args) -> int:
-    ctx = Context.load()
+    ctx = Context.load(args.ocaml)
     names = [t.name for t in ctx.catalogue.resolve(args.targets)] if args.targets else []
     push_and_report(ctx, args.remote, names, args.force)
     return 0

@@ -5,22 +5,24 @@ import sys
 from pathlib import Path
 
 from uktoolchain import mirage
-from uktoolchain.cli.context import Context
+from uktoolchain.cli.context import Context, add_set_option
 from uktoolchain.errors import home_error_for_path
 from uktoolchain.exporters import workspace
 
 
 def register(sub) -> None:
     parser = sub.add_parser("workspace", help="write a dune-workspace with one context per target")
-    parser.add_argument("targets", nargs="+", metavar="TARGET")
+    parser.add_argument("targets", nargs="*", metavar="TARGET",
+                        help="default: the targets of the project's uktoolchain.toml")
+    add_set_option(parser)
     parser.add_argument("-o", "--output", type=Path, default=Path("dune-workspace"),
                         help="the file to write or merge into (default: ./dune-workspace)")
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
-    ctx = Context.load()
-    targets = ctx.catalogue.resolve(args.targets)
+    ctx = Context.load(args.ocaml)
+    targets = ctx.catalogue.resolve(ctx.pinned_targets(args.targets, "workspace"))
     # In a MirageOS project dune would build none of mirage's rules in our contexts, silently.
     project = mirage.detect(args.output.absolute().parent)
     if project is not None:

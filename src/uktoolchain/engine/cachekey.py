@@ -28,7 +28,7 @@ def cache_key(index: RecipeIndex, catalogue: Catalogue, targets: list[Target], o
     def add(*parts: object) -> None:
         digest.update(("\0".join(str(p) for p in parts) + "\n").encode())
 
-    add("uktoolchain", __version__, KEY_FORMAT)
+    add("uktoolchain", __version__, KEY_FORMAT, "set", catalogue.toolset)
     portable_conf = "".join(line + "\n" for line in GLOBAL_CONF.splitlines() if not line.startswith("tools.build:jobs"))
     add("profile", profile_text(host_os(), host_arch()), settings_user_text(catalogue), portable_conf)
     components: set[str] = {BASE_RECIPE}

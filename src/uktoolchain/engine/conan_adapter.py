@@ -75,6 +75,14 @@ class ConanEngine:
     def remote_names(self) -> list[str]:
         return [r.name for r in self._remotes()]
 
+    @staticmethod
+    def in_range(version: str, version_range: str) -> bool:
+        """Whether ``version`` satisfies a Conan version range such as "[>=4.08.0 <5.4.0]"."""
+        from conan.internal.model.version import Version
+        from conan.internal.model.version_range import VersionRange
+
+        return VersionRange(version_range.strip().removeprefix("[").removesuffix("]")).contains(Version(version), None)
+
     def _graph(self, refs: list[str], conf: list[str], options: list[str], build_mode: list[str] | None,
                lockfile=None, remotes=None):
         host, build = self._profiles(conf, options)
@@ -84,14 +92,14 @@ class ConanEngine:
         self.api.graph.analyze_binaries(graph, build_mode, remotes=remotes, lockfile=lockfile)
         return graph, remotes
 
-    def _graph_with_reachable_remotes(self, refs, conf, options, build_mode):
+    def _graph_with_reachable_remotes(self, refs, conf, options, build_mode, lockfile=None):
         """The graph, asking the remotes for binaries; a remote that cannot be reached is left out
         (noted in ``self.unreachable``) and the graph computed again without it."""
         while True:
             remotes = self._remotes()
             try:
                 with _remote_failures(None):
-                    return self._graph(refs, conf, options, build_mode, remotes=remotes)
+                    return self._graph(refs, conf, options, build_mode, lockfile=lockfile, remotes=remotes)
             except _Unreachable as exc:
                 culprit = _named_remote(str(exc.__cause__), remotes) or self._first_unreachable(remotes)
                 if culprit is None:
@@ -112,13 +120,23 @@ class ConanEngine:
         return None
 
     def plan(self, refs: list[str], conf: list[str], options: list[str], lockfile_path: Path,
-             build_missing: bool = True) -> Plan:
+             build_missing: bool = True, locked_refs: list[str] = (), locked_base: str | None = None) -> Plan:
         """What it takes to have ``refs`` (one graph: one set of options, e.g. one target arch).
 
-        A package that is in no cache is looked up in the remotes first (action DOWNLOAD); only
-        what no remote has is built (BUILD), and only with ``build_missing``."""
+        ``locked_refs`` (name/version#revision) decide the recipes' version ranges: the exact
+        versions of the toolchain set, whatever else the cache or a remote holds; a range that
+        none of them satisfies is an error, never a silent pick. ``locked_base``: the recipe base
+        (python_requires) they were exported with. A package that
+        is in no cache is looked up in the remotes first (action DOWNLOAD); only what no remote
+        has is built (BUILD), and only with ``build_missing``."""
         with self._quiet():
-            graph, _ = self._graph_with_reachable_remotes(refs, conf, options, ["missing"] if build_missing else None)
+            from conan.api.model import RecipeReference
+
+            seeded = self.api.lockfile.add_lockfile(
+                None, requires=[RecipeReference.loads(r) for r in locked_refs],
+                python_requires=[RecipeReference.loads(locked_base)] if locked_base else None)
+            graph, _ = self._graph_with_reachable_remotes(refs, conf, options, ["missing"] if build_missing else None,
+                                                          lockfile=seeded if locked_refs else None)
             lockfile = self.api.lockfile.update_lockfile(None, graph)
             self.api.lockfile.save_lockfile(lockfile, str(lockfile_path))
             packages: dict[str, PlannedPackage] = {}
@@ -326,15 +344,18 @@ class ConanEngine:
             return Path(self.api.cache.export_path(RecipeReference.loads(ref)))
 
     # -- housekeeping -------------------------------------------------------------------------
-    def remove_unused(self, keep: set[str]) -> list[str]:
-        """Remove every package binary whose "name/version#rrev:package_id" is not in ``keep``,
-        then recipes left without binaries and temporary folders; return what was removed."""
+    def remove_unused(self, keep: set[str], only: set[str] | None = None) -> list[str]:
+        """Remove every package binary whose "name/version#rrev:package_id" is not in ``keep``
+        (and, with ``only``, whose "name/version" is in it), then recipes left without binaries
+        and temporary folders; return what was removed."""
         from conan.api.model import ListPattern
 
         removed = []
         with self._quiet():
             listing = self.api.list.select(ListPattern("*/*#*:*", rrev="*", prev="*"))
             for ref, packages in listing.items():
+                if only is not None and f"{ref.name}/{ref.version}" not in only:
+                    continue
                 kept_any = False
                 for pref in packages:
                     key = f"{ref.repr_notime()}:{pref.package_id}"

@@ -16,16 +16,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from uktoolchain.config import Config
-from uktoolchain.engine import conan_home, stamps
+from uktoolchain.engine import conan_home, stamps, state
 from uktoolchain.engine.lock import home_lock
 from uktoolchain.engine.lockfile import Pins, ToolchainLock
 from uktoolchain.engine.model import BUILD, DOWNLOAD, InstalledPackage, Plan
 from uktoolchain.engine.remotes import RemoteSettings
 from uktoolchain.engine.scheduler import Job, Scheduler, Timings
-from uktoolchain.errors import MirrorsUnreachableError, RemoteError, SourceOverrideError
+from uktoolchain.errors import ConfigError, MirrorsUnreachableError, RemoteError, SourceOverrideError
 from uktoolchain.home import Home, home_error
 from uktoolchain.resources import BASE_RECIPE, RecipeIndex
-from uktoolchain.sources import Checksum, SourceOverride, SourceStore, check_local_source, source_entries
+from uktoolchain.sources import (
+    Checksum,
+    SourceOverride,
+    SourceStore,
+    check_local_source,
+    override_signature,
+    source_entries,
+)
 from uktoolchain.targets import Catalogue, Target, host_target_arch
 
 CONF_SOURCE_DIRS = "user.uktoolchain:source_dirs"
@@ -47,6 +54,7 @@ class Exported:
     recipe_dirs: dict[str, Path]
     refs: dict[str, str]  # component -> name/version#revision
     pins: Pins
+    local_digests: dict[str, str]  # component -> sha256 of the local source it is built from
 
 
 @dataclass(frozen=True)
@@ -65,8 +73,11 @@ class Installer:
         self.say = say
         self.store = SourceStore(home.sources)
 
-    def install(self, targets: list[Target], overrides: list[SourceOverride], view, options: InstallOptions) -> InstallReport:
-        return self._with_home(options.wait_for_lock, lambda: self._install_locked(targets, overrides, view, options))
+    def install(self, targets: Callable[[], list[Target]], overrides: list[SourceOverride], view,
+                options: InstallOptions) -> InstallReport:
+        """``targets`` is called once the home lock is held: what they are (e.g. the extras they
+        are installed with) is read from the home's state then, not before another install ends."""
+        return self._with_home(options.wait_for_lock, lambda: self._install_locked(targets(), overrides, view, options))
 
     def pins(self, targets: list[Target], overrides: list[SourceOverride]) -> Pins:
         """What the recipes of ``targets`` resolve to (for a lock file): exports, builds nothing."""
@@ -101,9 +112,25 @@ class Installer:
         base = engine.export(self.index.recipe_dir(BASE_RECIPE))
         components = self.catalogue.components_of(targets)
         recipe_dirs = {c: self._recipe_dir(c, local_digests.get(c)) for c in components}
+        self._check_requirements(engine, components, recipe_dirs)
         refs = {c: engine.export(recipe_dirs[c], self.catalogue.versions[c]) for c in components}
         sources = {c: self._source_pin(c, recipe_dirs) for c in components}
-        return Exported(recipe_dirs, refs, Pins(base, dict(refs), sources))
+        return Exported(recipe_dirs, refs, Pins(base, dict(refs), sources), local_digests)
+
+    def _check_requirements(self, engine, components: list[str], recipe_dirs: dict[str, Path]) -> None:
+        """Each component's version must fit the ranges its dependants declare (conandata.yml
+        ``requires``): a set that pairs, say, dune 3.17 with OCaml 5.4 is refused here, by name."""
+        versions = self.catalogue.versions
+        for component in components:
+            ranges = self._conandata(recipe_dirs[component]).get("requires", {}).get(versions[component], {})
+            for dependency, version_range in ranges.items():
+                chosen = versions.get(dependency)
+                if chosen is not None and not engine.in_range(chosen, version_range):
+                    raise ConfigError(
+                        f"toolchain set {self.catalogue.toolset} pairs {component} {versions[component]} with "
+                        f"{dependency} {chosen}, but {component} {versions[component]} needs {dependency} {version_range}",
+                        f"fix the set in {self.index.catalogue_file} or the range in "
+                        f"{recipe_dirs[component] / 'conandata.yml'}")
 
     def _install_locked(self, targets, overrides, view, options) -> InstallReport:
         from uktoolchain.engine.conan_adapter import ConanEngine  # the slow import, only now
@@ -113,7 +140,7 @@ class Installer:
         engine = ConanEngine(self.home.conan, self.home.logs / "engine.log", use_remotes=options.use_remotes)
         exported = self._export(engine, targets, overrides)
         if options.locked is not None:
-            options.locked.check([t.name for t in targets], exported.pins)
+            options.locked.check([t.name for t in targets], exported.pins, self.catalogue.toolset)
         recipe_dirs, refs = exported.recipe_dirs, exported.refs
 
         conf = [f"{CONF_SOURCE_DIRS}={[str(self.home.sources)] + [str(m) for m in self.config.mirror_dirs]}"]
@@ -137,7 +164,8 @@ class Installer:
             plan = Plan({})
             for arch, wanted in graphs.items():
                 plan = plan.merged(engine.plan([refs[c] for c in wanted], conf, self._options(arch, wanted),
-                                               lockfiles[arch], build_missing=options.build_missing))
+                                               lockfiles[arch], build_missing=options.build_missing,
+                                               locked_refs=list(refs.values()), locked_base=exported.pins.base))
             for name, reason in engine.unreachable.items():
                 self.say(f"remote {name} is unreachable ({reason}); building here what it would have provided")
             if not options.build_missing:
@@ -168,12 +196,19 @@ class Installer:
                 lockfile.unlink(missing_ok=True)
 
         overrides_by_component = {o.component: o.path for o in overrides}
+        local = {o.component: state.LocalSource(o.component, str(o.path), exported.local_digests[o.component],
+                                                override_signature(o.path))
+                 for o in overrides}
         report = {}
         for target in targets:
             labels = self.catalogue.labels_of(target)
             packages = [installed[label] for label in _with_dependencies(labels, plan)]
-            fingerprint = stamps.fingerprint(self.index, self.catalogue, target, overrides_by_component)
-            stamps.write_stamp(self.home, target, fingerprint, packages)
+            used = target.components + target.host_components
+            state.write(self.home, state.InstalledTarget(
+                toolset=self.catalogue.toolset, target=target.name,
+                fingerprint=stamps.fingerprint(self.index, self.catalogue, target, overrides_by_component),
+                packages=tuple(packages), extras=target.extras,
+                local_sources=tuple(local[c] for c in sorted(local) if c in used)))
             report[target.name] = packages
         return InstallReport(plan, report)
 
@@ -259,9 +294,10 @@ class Installer:
         import yaml
 
         data_file = recipe_dir / "conandata.yml"
-        if not data_file.is_file():  # our own code, exported with the recipe (e.g. solo5-rpi4)
-            return {"sources": {}}
-        return yaml.safe_load(data_file.read_text())
+        data = yaml.safe_load(data_file.read_text()) if data_file.is_file() else None
+        data = data or {}
+        data.setdefault("sources", {})  # none: our own code, exported with the recipe (e.g. solo5-rpi4)
+        return data
 
 
 def _with_dependencies(labels: list[str], plan: Plan) -> list[str]:

@@ -32,6 +32,7 @@ class ToolchainLock:
     # The targets' `uktoolchain cache-key` when written: a CI cache keyed on this file's content
     # (GitLab's cache:key:files) then follows every input, not only the recipes. Not enforced.
     cache_key: str = ""
+    toolset: str = ""  # the toolchain set the targets were locked for
 
     def text(self) -> str:
         data = {
@@ -39,6 +40,7 @@ class ToolchainLock:
             "targets": {name: sorted(components) for name, components in sorted(self.targets.items())},
             "base": self.pins.base,
             "cache_key": self.cache_key,
+            "toolset": self.toolset,
             "components": {
                 c: {"recipe": self.pins.recipes[c], "source": self.pins.sources[c]} for c in sorted(self.pins.recipes)
             },
@@ -61,11 +63,15 @@ class ToolchainLock:
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(f"cannot read the lock file {path}: {exc}",
                               "write it with `uktoolchain lock TARGET... -o FILE`") from exc
-        return cls(targets, pins, path, str(data.get("cache_key", "")))
+        return cls(targets, pins, path, str(data.get("cache_key", "")), str(data.get("toolset", "")))
 
-    def check(self, targets: list[str], now: Pins) -> None:
-        """Refuse unless every target is in the lock and every pin is what the recipes give now."""
+    def check(self, targets: list[str], now: Pins, toolset: str = "") -> None:
+        """Refuse unless the lock is of this toolchain set, every target is in it and every pin is
+        what the recipes give now."""
         path = self.path or "the lock"
+        if self.toolset and toolset and self.toolset != toolset:
+            raise LockMismatchError(f"{path} locks OCaml set {self.toolset}, not {toolset}",
+                                    f"install with --ocaml {self.toolset}, or write a new lock with --ocaml {toolset}")
         absent = [t for t in targets if t not in self.targets]
         if absent:
             raise LockMismatchError(
@@ -90,7 +96,11 @@ class ToolchainLock:
                 f"or write a new lock with `uktoolchain lock {' '.join(targets)} -o {path}`",
             )
 
-    def matches_stamp(self, packages: list[dict]) -> bool:
-        """Whether an install stamp's packages are exactly the locked recipe revisions (fast path)."""
+    def covers(self, home, target: str) -> bool:
+        """Whether an installed target's packages are exactly the locked recipe revisions (the
+        no-op path of ``install --locked``)."""
+        from uktoolchain.engine import state
+
+        record = state.read(home, target)
         locked = set(self.pins.recipes.values())
-        return all(p["ref"] in locked for p in packages)
+        return target in self.targets and record is not None and all(p.ref in locked for p in record.packages)

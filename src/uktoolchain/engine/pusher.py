@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from uktoolchain.engine import backup, conan_home, stamps
+from uktoolchain.engine import backup, conan_home, state
 from uktoolchain.engine.lock import home_lock
 from uktoolchain.engine.remotes import RemoteSettings
 from uktoolchain.errors import NotInstalledError
@@ -31,24 +31,24 @@ class PushReport:
 
 
 def installed_targets(home: Home, catalogue: Catalogue) -> list[str]:
-    return [name for name in catalogue.targets
-            if (stamp := stamps.read_stamp(home, name)) is not None and stamps.folders_present(home, stamp)]
+    """The targets installed in the home's set."""
+    return [name for name in catalogue.targets if state.read_present(home, name) is not None]
 
 
 def push(home: Home, catalogue: Catalogue, remote: str, target_names: list[str], force: bool,
          say: Callable[[str], None]) -> PushReport:
     names = target_names or installed_targets(home, catalogue)
     if not names:
-        raise NotInstalledError("nothing is installed in this home, so there is nothing to push",
+        raise NotInstalledError(f"nothing is installed in this home for OCaml set {home.toolset}, so there is nothing to push",
                                 "install targets first (`uktoolchain install TARGET`)")
     packages: dict[tuple[str, str], str] = {}
     for name in names:
-        stamp = stamps.read_stamp(home, name)
-        if stamp is None or not stamps.folders_present(home, stamp):
-            raise NotInstalledError(f"target {name} is not installed here, so it cannot be pushed",
-                                    f"run `uktoolchain install {name}` first")
-        for package in stamp["packages"]:
-            packages[(package["ref"], package["package_id"])] = package["name"]
+        record = state.read_present(home, name)
+        if record is None:
+            raise NotInstalledError(f"target {name} is not installed here for OCaml set {home.toolset}, "
+                                    "so it cannot be pushed", f"run `uktoolchain install {name}` first")
+        for package in record.packages:
+            packages[(package.ref, package.package_id)] = package.name
 
     home.ensure_writable()
     with home_lock(home.lock_file, True, say):

@@ -1,28 +1,25 @@
-"""What is installed, and whether a new install would change it — answered without Conan.
+"""Whether a new install would change what is installed — answered without Conan.
 
-A stamp per target records the fingerprint of every input (uktoolchain version, recipe files,
-patches, pinned versions, host profile, local-source signatures) and the installed packages with
-their folders relative to the Conan home. ``install`` is a no-op when the fingerprint matches and
-the folders still exist; this check costs milliseconds, Conan's import alone ~0.4 s.
+Each installed target's record (engine/state.py) carries the fingerprint of every input
+(uktoolchain version, toolchain set, recipe files, patches, pinned versions, host profile,
+local-source signatures). ``install`` is a no-op when the fingerprint matches and the package
+folders still exist; this check costs milliseconds, Conan's import alone ~0.4 s.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
-from dataclasses import asdict
 from pathlib import Path
 
-from uktoolchain import __version__, atomic
+from uktoolchain import __version__
+from uktoolchain.engine import state
 from uktoolchain.engine.conan_home import GLOBAL_CONF, profile_text
-from uktoolchain.engine.model import InstalledPackage
 from uktoolchain.home import Home
 from uktoolchain.resources import BASE_RECIPE, RecipeIndex
 from uktoolchain.sources import override_signature
 from uktoolchain.targets import Catalogue, Target, host_arch, host_os
 
-STAMP_FORMAT = 3
 RUST_SYSROOT = "rust-sysroot"  # the component built by the host's Rust toolchain
 
 
@@ -32,7 +29,7 @@ def fingerprint(index: RecipeIndex, catalogue: Catalogue, target: Target, overri
     def add(*parts: object) -> None:
         digest.update(("\0".join(str(p) for p in parts) + "\n").encode())
 
-    add("uktoolchain", __version__, STAMP_FORMAT, target)
+    add("uktoolchain", __version__, state.STATE_FORMAT, catalogue.toolset, target)
     add("profile", profile_text(host_os(), host_arch()), GLOBAL_CONF.format(jobs=os.cpu_count() or 1))
     for component in (BASE_RECIPE, *target.components, *target.host_components):
         add("component", component, catalogue.versions.get(component, ""))
@@ -57,49 +54,6 @@ def rust_fingerprint() -> str:
         return f"unusable: {exc}"
 
 
-def write_stamp(home: Home, target: Target, fingerprint_value: str, packages: list[InstalledPackage]) -> None:
-    data = {
-        "format": STAMP_FORMAT,
-        "target": target.name,
-        "fingerprint": fingerprint_value,
-        "extras": list(target.extras),
-        "packages": [asdict(p) for p in packages],
-    }
-    atomic.write_text(home.stamp(target.name), json.dumps(data, indent=1))
-
-
-def read_stamp(home: Home, target_name: str) -> dict | None:
-    try:
-        data = json.loads(home.stamp(target_name).read_text())
-    except (OSError, ValueError):
-        return None
-    return data if data.get("format") == STAMP_FORMAT else None
-
-
-def installed_extras(home: Home, target_name: str) -> tuple[str, ...]:
-    """The optional parts (e.g. rust) the target was installed with."""
-    stamp = read_stamp(home, target_name)
-    return tuple(stamp.get("extras", ())) if stamp else ()
-
-
-def installed_packages(stamp: dict) -> list[InstalledPackage]:
-    return [
-        InstalledPackage(
-            label=p["label"], name=p["name"], ref=p["ref"], package_id=p["package_id"], folder=p["folder"],
-            env=tuple(tuple(pair) for pair in p["env"]), facts=tuple(tuple(pair) for pair in p.get("facts", ())),
-        )
-        for p in stamp["packages"]
-    ]
-
-
-def folders_present(home: Home, stamp: dict) -> bool:
-    return all((home.conan / p["folder"]).is_dir() for p in stamp["packages"])
-
-
 def up_to_date(home: Home, index: RecipeIndex, catalogue: Catalogue, target: Target, overrides: dict[str, Path]) -> bool:
-    stamp = read_stamp(home, target.name)
-    return (
-        stamp is not None
-        and stamp["fingerprint"] == fingerprint(index, catalogue, target, overrides)
-        and folders_present(home, stamp)
-    )
+    record = state.read_present(home, target.name)
+    return record is not None and record.fingerprint == fingerprint(index, catalogue, target, overrides)

@@ -8,6 +8,7 @@ external sleep_ms : int -> float = "uk_sleep_ms" (* startup.c: solo5_yield + mon
 
 let () =
   print_endline "Hello from OCaml on Solo5!";
+  Compiler.report ();
   Printf.printf "C stub: 2.5 * 4 = %g\n%!" (Greeting.scale 2.5 4);
   Printf.printf "CMake C library: norm(3, 4) = %g\n%!" (Ukcalc.norm 3. 4.);
   let text = "uktoolchain" in

@@ -1,0 +1,37 @@
+"""uktoolchain remove [TARGET...] — forget installed targets of one toolchain set, then collect
+what nothing else uses. Other sets, and targets sharing those packages, are left as they were."""
+from __future__ import annotations
+
+import sys
+
+from uktoolchain.cli.context import Context, add_set_option
+from uktoolchain.cli.gc import collect
+from uktoolchain.engine import state
+from uktoolchain.engine.lock import home_lock
+from uktoolchain.errors import NotInstalledError
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("remove", help="uninstall targets of a toolchain set (default: all of that set)")
+    parser.add_argument("targets", nargs="*", metavar="TARGET", help="default: every installed target of the set")
+    add_set_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    ctx = Context.load(args.ocaml)
+    names = [t.name for t in ctx.catalogue.resolve(args.targets)] if args.targets else [
+        r.target for r in state.all_records(ctx.home) if r.toolset == ctx.choice.name]
+    if not names:
+        raise NotInstalledError(f"nothing is installed for OCaml set {ctx.choice.name}",
+                                "see `uktoolchain list`")
+    ctx.home.ensure_writable()
+    with home_lock(ctx.home.lock_file, True, lambda m: print(m, file=sys.stderr)):
+        missing = [n for n in names if not state.forget(ctx.home, n)]
+    if missing:
+        print(f"not installed for OCaml set {ctx.choice.name}: {', '.join(missing)}", file=sys.stderr)
+    gone = [n for n in names if n not in missing]
+    if gone:
+        print(f"removed {', '.join(gone)} (OCaml set {ctx.choice.name})", file=sys.stderr)
+    collect(ctx, only_set=False)
+    return 0

@@ -1,0 +1,123 @@
+"""Toolchain sets in the real catalogue: every set's versions are pinned by the recipes, fit the
+recipes' version ranges, and no recipe writes a dependency's version; and the set model itself."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from conan.internal.model.version import Version
+from conan.internal.model.version_range import VersionRange
+
+import synthetic
+from uktoolchain.errors import ConfigError, UnknownSetError
+from uktoolchain.targets import Catalogue
+
+RECIPES = synthetic.REPO / "recipes"
+REAL = Catalogue.load(RECIPES / "targets.toml")
+
+
+def conandata(component: str) -> dict:
+    path = RECIPES / component / "conandata.yml"
+    return (yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}
+
+
+def used_components(catalogue: Catalogue) -> set[str]:
+    used = {c for t in catalogue.targets.values() for c in t.components + t.host_components}
+    return used | {c for components in catalogue.extras.values() for c in components}
+
+
+def test_the_default_set_is_the_newest_and_both_sets_are_shipped():
+    assert list(REAL.sets)[:2] == ["5.4", "5.3"]
+    assert REAL.default_set == "5.4" and REAL.toolset == "5.4"
+    assert REAL.sets["5.4"].versions["ocaml"] == "5.4.1"
+    assert REAL.sets["5.3"].versions["ocaml"] == "5.3.0"
+    # mirage 4.11 caps solo5 < 0.13: every set keeps 0.12.x.
+    assert all(s.versions["solo5"].startswith("0.12.") for s in REAL.sets.values())
+
+
+@pytest.mark.parametrize("toolset", list(REAL.sets))
+def test_every_component_of_a_set_is_pinned_by_its_recipe(toolset):
+    versions = REAL.sets[toolset].versions
+    for component in sorted(used_components(REAL)):
+        data = conandata(component)
+        if "sources" in data:  # recipes without sources build our own code or the host's (rust-sysroot)
+            assert versions[component] in data["sources"], f"{component} {versions[component]} has no pinned source"
+
+
+@pytest.mark.parametrize("toolset", list(REAL.sets))
+def test_a_sets_versions_fit_the_ranges_its_recipes_declare(toolset):
+    versions = REAL.sets[toolset].versions
+    for component in sorted(used_components(REAL)):
+        requires = conandata(component).get("requires", {}).get(versions[component], {})
+        for dependency, version_range in requires.items():
+            assert VersionRange(version_range.strip("[]")).contains(Version(versions[dependency]), None), (
+                f"set {toolset}: {component} {versions[component]} needs {dependency} {version_range}, "
+                f"the set has {versions[dependency]}")
+
+
+def test_every_pinned_version_of_a_recipe_with_dependencies_says_what_it_builds_with():
+    for recipe in sorted(p.parent.name for p in RECIPES.glob("*/conanfile.py")):
+        data = conandata(recipe)
+        if "requires" in data and "sources" in data:
+            assert set(data["sources"]) == set(data["requires"]), recipe
+
+
+def test_no_recipe_writes_a_dependencys_version():
+    names = "|".join(re.escape(p.parent.name) for p in RECIPES.glob("*/conanfile.py") if p.parent.name != "ukbase")
+    literal = re.compile(rf"""["'](?:{names})/\d""")
+    for path in sorted(RECIPES.glob("*/conanfile.py")):
+        assert not literal.search(path.read_text()), f"{path} names a dependency version; put it in conandata.yml"
+
+
+def test_each_version_is_written_once_in_the_catalogue():
+    text = (RECIPES / "targets.toml").read_text()
+    for component in used_components(REAL):
+        for version in {s.versions[component] for s in REAL.sets.values()}:
+            lines = [line for line in text.splitlines()
+                     if re.match(rf'\s*{re.escape(component)}\s*=\s*"{re.escape(version)}"', line)]
+            assert len(lines) == 1, (component, version, lines)
+
+
+def test_unknown_set_names_the_sets():
+    with pytest.raises(UnknownSetError, match=r"unknown toolchain set '5\.9'; sets: 5\.4 \(default\), 5\.3"):
+        REAL.for_set("5.9")
+
+
+def test_a_set_lacking_a_version_is_refused(tmp_path):
+    path = tmp_path / "targets.toml"
+    path.write_text('[components]\nalpha = "1"\n[sets."2"]\nbeta = "2"\n[sets."1"]\n'
+                    '[targets.t]\ncomponents = ["alpha", "beta"]\n')
+    with pytest.raises(ConfigError, match="toolchain set 1 .* has no version of beta"):
+        Catalogue.load(path)
+
+
+def test_sets_sort_numerically_and_an_unavailable_set_is_never_the_default(tmp_path):
+    path = tmp_path / "targets.toml"
+    path.write_text('[components]\nalpha = "1"\n[sets."5.10"]\navailable = false\nnote = "no source here"\n'
+                    '[sets."5.9"]\n[sets."5.4"]\n[targets.t]\ncomponents = ["alpha"]\n')
+    catalogue = Catalogue.load(path)
+    assert list(catalogue.sets) == ["5.10", "5.9", "5.4"]
+    assert catalogue.default_set == "5.9"
+    assert catalogue.sets["5.10"].note == "no source here"
+
+
+def test_a_catalogue_without_sets_has_one(tmp_path):
+    path = tmp_path / "targets.toml"
+    path.write_text('[components]\nalpha = "1"\n[targets.t]\ncomponents = ["alpha"]\n')
+    catalogue = Catalogue.load(path)
+    assert list(catalogue.sets) == ["default"] and catalogue.versions == {"alpha": "1"}
+
+
+def test_for_set_changes_only_the_versions():
+    old = REAL.for_set("5.3")
+    assert old.toolset == "5.3" and old.versions["dune"] == "3.17.2"
+    assert old.targets == REAL.targets and REAL.versions["dune"] == "3.24.2"
+
+
+def test_pinned_patches_exist_for_every_ocaml_of_every_set():
+    patches = Path(synthetic.REPO / "patches" / "ocaml")
+    for toolset in REAL.sets.values():
+        version = toolset.versions["ocaml"]
+        assert sorted(p.name.split("-", 2)[1] for p in patches.glob(f"{version}-*.patch")) == ["0001", "0002"], version
