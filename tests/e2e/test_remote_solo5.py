@@ -31,7 +31,8 @@ pytestmark = [
 ]
 
 
-def test_spt_toolchain_from_a_remote_passes_check(uk, tmp_path, isolated_home, conan_server):
+def test_spt_toolchain_from_a_remote_passes_check(uk, tmp_path, isolated_home, conan_server, monkeypatch):
+    monkeypatch.setenv("UKTOOLCHAIN_OCAML", "5.3")  # the set of these sources (npm's OCaml 5.3.0, ocaml-solo5 1.2.0)
     sources = ["--source", f"ocaml={OCAML_SOURCE}"] + [a for c, p in TARBALLS.items() for a in ("--source", f"{c}={p}")]
     env_a = {"UKTOOLCHAIN_SOURCE_MIRROR": MIRROR}
     built = uk("install", "spt", "--plain", *sources, env=env_a, timeout=3600)

@@ -1,10 +1,10 @@
-"""Solo5 targets end to end: OCaml cross-compilers for x86_64 and aarch64 from one host, one dune
-build of the bundled hello unikernel for six targets, every image's ABI checked, spt booted.
+"""Solo5 targets end to end, per toolchain set: OCaml cross-compilers for x86_64 and aarch64 from
+one host, one dune build of the bundled hello unikernel for six targets, every image's ABI checked,
+spt booted; then both sets in one home, each checked, one removed without harm to the other.
 
-Opt-in: upstream Solo5/ocaml-solo5 are unreachable here. UKTOOLCHAIN_TEST_SOURCES names a directory
-with solo5-v0.12.1.tar.gz and ocaml-solo5-1.2.0.tar.gz; the host OCaml comes as in
-test_host_toolchain (UKTOOLCHAIN_TEST_OCAML_SOURCE, UKTOOLCHAIN_TEST_MIRROR). With
-UKTOOLCHAIN_TEST_RPI4_FIRMWARE and a raspi4b QEMU, aarch64-rpi4 is installed and booted too.
+Opt-in: upstream Solo5/ocaml-solo5 (and dune 3.24) are unreachable here; see set_sources.py for the
+variables. With UKTOOLCHAIN_TEST_RPI4_FIRMWARE and a raspi4b QEMU, aarch64-rpi4 is installed and
+booted too.
 """
 from __future__ import annotations
 
@@ -18,30 +18,34 @@ import pexpect
 import pytest
 
 from conftest import shell_with_env
+from set_sources import SETS, sources_of
 from uktoolchain import doctor
 
 REPO = Path(__file__).resolve().parents[2]
 HELLO = REPO / "src" / "uktoolchain" / "data" / "hello"
-SOURCES = Path(os.environ.get("UKTOOLCHAIN_TEST_SOURCES", "/nonexistent"))
-OCAML_SOURCE = os.environ.get("UKTOOLCHAIN_TEST_OCAML_SOURCE")
-MIRROR = os.environ.get("UKTOOLCHAIN_TEST_MIRROR")
 FIRMWARE = os.environ.get("UKTOOLCHAIN_TEST_RPI4_FIRMWARE")  # ci/fetch-rpi4-firmware.sh
-TARBALLS = {"solo5": SOURCES / "solo5-v0.12.1.tar.gz", "ocaml-solo5": SOURCES / "ocaml-solo5-1.2.0.tar.gz"}
 missing_tools = [c.name for c in doctor.run_checks(["libseccomp", "aarch64-gcc"]) if not c.ok]
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not all(p.is_file() for p in TARBALLS.values()) or not (OCAML_SOURCE and MIRROR),
-                       reason="set UKTOOLCHAIN_TEST_SOURCES (solo5-v0.12.1.tar.gz, ocaml-solo5-1.2.0.tar.gz), "
-                       "UKTOOLCHAIN_TEST_OCAML_SOURCE and UKTOOLCHAIN_TEST_MIRROR"),
     pytest.mark.skipif(bool(missing_tools), reason=f"host lacks {missing_tools} (see `uktoolchain doctor`)"),
 ]
 X86 = ["spt", "hvt", "virtio", "muen", "xen"]
 
 
-def test_solo5_targets_build_link_and_boot(uk, tmp_path, isolated_home, monkeypatch):
-    sources = ["--source", f"ocaml={OCAML_SOURCE}"] + [a for c, p in TARBALLS.items() for a in ("--source", f"{c}={p}")]
-    env = {"UKTOOLCHAIN_SOURCE_MIRROR": MIRROR}
+def sources_or_skip(toolset: str):
+    found = sources_of(toolset)
+    if found.needs:
+        pytest.skip(f"set {toolset} needs {', '.join(found.needs)} (see tests/e2e/set_sources.py)")
+    return found
+
+
+@pytest.mark.parametrize("toolset", SETS)
+def test_solo5_targets_build_link_and_boot(uk, tmp_path, isolated_home, monkeypatch, toolset):
+    found = sources_or_skip(toolset)
+    monkeypatch.setenv("UKTOOLCHAIN_OCAML", toolset)
+    sources, env = found.args, found.env
+    ocaml = json.loads(uk("list", "--json", check=True).stdout)["sets"][toolset]["versions"]["ocaml"]
     rust = ["--with", "rust"] if doctor.run_checks(["rust"])[0].ok else []  # the hello's Rust part
     first = uk("install", "spt", "aarch64-spt", "--plain", *rust, *sources, env=env, timeout=3600)
     assert first.returncode == 0, first.stderr[-4000:]
@@ -84,6 +88,7 @@ def test_solo5_targets_build_link_and_boot(uk, tmp_path, isolated_home, monkeypa
     child = pexpect.spawn("solo5-spt", [str(project / "_build" / "spt" / "hello.exe")], env=values,
                           encoding="utf-8", timeout=60)
     child.expect("Hello from OCaml on Solo5!")
+    child.expect(f"OCaml {ocaml}")  # the set's own compiler built it
     child.expect(r"C stub: 2\.5 \* 4 = 10\r?\n")
     child.expect(r"CMake C library: norm\(3, 4\) = 5\s")
     child.expect(r'CMake C library: adler32 "uktoolchain" = 1c4f04a2 \(matches OCaml\)')
@@ -124,3 +129,24 @@ def test_solo5_targets_build_link_and_boot(uk, tmp_path, isolated_home, monkeypa
     rechecked = uk("check", "spt", "aarch64-spt", timeout=1200)
     assert rechecked.returncode == 0, rechecked.stdout + rechecked.stderr
     assert str(isolated_home) not in uk("env", "spt", check=True).stdout
+
+
+def test_two_sets_in_one_home_each_checked_one_removed(uk, isolated_home):
+    """Both sets' spt in one home: each one's check passes (its own compiler's line), Solo5 is built
+    once for both, and removing one set leaves the other working."""
+    if len(SETS) < 2:
+        pytest.skip("UKTOOLCHAIN_TEST_SETS names fewer than two sets")
+    newer, older = sources_or_skip(SETS[0]), sources_or_skip(SETS[1])
+    first = uk("install", "spt", "--plain", *newer.args, env=newer.env, timeout=3600)
+    assert first.returncode == 0, first.stderr[-3000:]
+    second = uk("install", "spt", "--plain", *older.args, env=older.env, timeout=3600)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "solo5[x86_64]: cached" in second.stderr  # the same Solo5 0.12.1 serves both sets
+    for found in (newer, older):
+        checked = uk("check", "spt", env=found.env, timeout=1200)
+        assert checked.returncode == 0 and checked.stdout.startswith("ok"), checked.stdout + checked.stderr
+    removed = uk("remove", "--ocaml", older.toolset, timeout=600)
+    assert removed.returncode == 0 and f"removed spt (OCaml set {older.toolset})" in removed.stderr, removed.stderr
+    assert uk("env", "spt", "--ocaml", older.toolset).returncode == 6
+    again = uk("check", "spt", env=newer.env, timeout=1200)
+    assert again.returncode == 0 and again.stdout.startswith("ok"), again.stdout + again.stderr
