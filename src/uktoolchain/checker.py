@@ -53,7 +53,7 @@ FEATURES = {(5, 4): r': String\.edit_distance "kitten" "sitting" = 3'}
 def compiler_line(ocaml: str) -> str:
     release = tuple(int(p) for p in ocaml.split(".")[:2])
     feature = next((pattern for since, pattern in sorted(FEATURES.items(), reverse=True) if release >= since), "")
-    return rf"OCaml {re.escape(ocaml)}{feature}\r?\n"
+    return rf"OCaml {re.escape(ocaml)}{feature}\r*\n"  # consoles end lines with LF, CR LF or CR CR LF
 
 
 def expected_output(rust: bool, ocaml: str) -> list[str]:

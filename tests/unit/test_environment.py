@@ -119,6 +119,10 @@ def test_target_environment_renders_findlib_conf_per_target(tmp_path):
     assert f'path="{site}:{home.conan}/p/alpha/lib"' in text  # the caller's ${OCAMLPATH} is not baked in
     assert (site / "stublibs").is_dir()
     assert values["UKTOOLCHAIN_TARGET"] == "solo"
+    # Every tool a toolchain file names has a host entry too (bare name, found on PATH): dune
+    # >= 3.18 reads a toolchain-only variable as "" in its host context and fails.
+    for tool in ("ocamlc", "ocamlopt", "ocamldep", "ocamlmklib"):
+        assert f'\n{tool}="{tool}"\n' in text
 
     script = environment.render_sh(values)
     assert "OCAMLPATH" not in values  # ocamlfind would search it before any cross toolchain's path

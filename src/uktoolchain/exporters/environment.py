@@ -20,6 +20,8 @@ from uktoolchain.exporters import cargo, cross_c
 from uktoolchain.home import Home, home_error
 from uktoolchain.targets import Target
 
+# The tools a findlib toolchain file names (ocamlcp is left out: it would run the host ocamlc).
+CROSS_TOOLS = ("ocamlc", "ocamlopt", "ocamldep", "ocamlmklib")
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -126,6 +128,11 @@ def render_findlib_conf(home: Home, target: str, site: Path, ocamlpath: str) -> 
         f'destdir="{site}"\n'
         f'path="{search}"\n'
         'ldconf="ignore"\n'
+        # The host's tools by bare name (PATH), as ocamlfind does without an entry. Needed because
+        # the toolchain files name these tools for their toolchain only, and dune >= 3.18 reads
+        # a variable set only for another toolchain as "" in the host context, then fails
+        # ('Filename.of_string_exn: invalid filename').
+        + "".join(f'{tool}="{tool}"\n' for tool in CROSS_TOOLS)
     )
     path = home.rendered / target / "findlib.conf"
     atomic.write_text_if_changed(path, content)
@@ -145,7 +152,7 @@ def render_findlib_toolchain(home: Home, target: str, toolchain: str, sysroot: P
         "destdir": str(site),
         "stdlib": f"{sysroot}/lib/ocaml",
         "ldconf": "ignore",
-        **{tool: f"{sysroot}/bin/{tool}" for tool in ("ocamlc", "ocamlopt", "ocamldep", "ocamlmklib")},
+        **{tool: f"{sysroot}/bin/{tool}" for tool in CROSS_TOOLS},
     }
     content = "# Rendered by uktoolchain for this machine's paths; rewritten on every use.\n" + "".join(
         f'{key}({toolchain}) = "{value}"\n' for key, value in entries.items()
