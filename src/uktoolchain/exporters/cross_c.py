@@ -45,17 +45,14 @@ def c_toolchains(packages: list[InstalledPackage], conan_home: Path) -> dict[str
     return found
 
 
-# make passes these to $(CC) by itself. They are never exported: MirageOS libraries build C with
-# `CC=ocamlfind -toolchain solo5 ocamlopt` (mirage-solo5's bindings Makefile), and ocamlopt refuses
-# C flags (`ocamlopt: unknown option '-I/...'`). The cc wrapper needs none of them.
-MAKE_IMPLICIT_FLAGS = ("CFLAGS", "CPPFLAGS", "CXXFLAGS", "LDFLAGS", "LDLIBS", "TARGET_ARCH")
-
-
 def c_variables(toolchain: CToolchain, binding: str) -> dict[str, str]:
     """CC, AR, ... for one target, and UKTOOLCHAIN_CFLAGS / UKTOOLCHAIN_LDFLAGS (the binding is a
     link-time choice) for builds that want flags spelled out: `make LDFLAGS="$UKTOOLCHAIN_LDFLAGS"`,
     bindgen or Rust's cc crate with another compiler (the cc wrapper adds the include path itself)."""
     values = {name: str(toolchain.tool(tool)) for name, tool in _TOOLS.items()}
+    # Never CFLAGS, CPPFLAGS, LDFLAGS or another variable make passes to $(CC) by itself: MirageOS
+    # libraries build C with `CC=ocamlfind -toolchain solo5 ocamlopt` (mirage-solo5's bindings
+    # Makefile), and ocamlopt refuses C flags (`ocamlopt: unknown option '-I/...'`).
     values["UKTOOLCHAIN_CFLAGS"] = f"-I{toolchain.sysroot}/include"
     values["UKTOOLCHAIN_LDFLAGS"] = f"-z solo5-abi={binding}"
     return values

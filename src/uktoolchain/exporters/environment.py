@@ -74,8 +74,9 @@ def target_environment(home: Home, target: str, packages: list[InstalledPackage]
 def c_environment(home: Home, unikernels: list[Target], packages: list[InstalledPackage]) -> dict[str, str]:
     """CMake toolchain files for every unikernel target (UKTOOLCHAIN_CMAKE_DIR/<target>.cmake)
     and, for a single target, CC/AR/..., UKTOOLCHAIN_CFLAGS/UKTOOLCHAIN_LDFLAGS and
-    CMAKE_TOOLCHAIN_FILE (CMake >= 3.21 reads it from the environment). Several targets have no single CC: use their files, or the
-    dune contexts of `uktoolchain workspace`, which set each context's own."""
+    CMAKE_TOOLCHAIN_FILE (CMake >= 3.21 reads it from the environment). Several targets have no
+    single CC: use their files, or the dune contexts of `uktoolchain workspace`, which set each
+    context's own."""
     toolchains = cross_c.c_toolchains(packages, home.conan)
     directory = home.rendered / "cmake"
     values: dict[str, str] = {}
