@@ -112,6 +112,16 @@ def make_build(home: Path, target: str, project: Path) -> None:
     assert built.returncode == 0, built.stdout[-6000:]
 
 
+def expect_hello_to_the_end(child: pexpect.spawn, binding_prefix: str) -> None:
+    """tutorial/hello's four log lines, its clean solo5_exit(0), and the tender or QEMU exiting 0."""
+    for _ in range(4):
+        child.expect(HELLO)
+    child.expect(rf"{binding_prefix}: solo5_exit\(0\) called")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+
+
 def test_the_sources_are_the_versions_this_test_claims():
     duniverse = MIRAGE / f"duniverse-{SET}"
     assert re.fullmatch(r"===== 6\.\d+\.\d+ =====", first_heading(duniverse / "lwt" / "CHANGES"))
@@ -132,12 +142,7 @@ def test_spt_boots_under_solo5_spt(toolchains, mirage_cli, tmp_path, uk, monkeyp
     values = json.loads(uk("env", "spt", "--json", env={"UKTOOLCHAIN_OCAML": SET}, check=True).stdout)
     child = pexpect.spawn("solo5-spt", [str(project / "dist" / "hello.spt")], env=values, encoding="utf-8", timeout=60)
     child.expect("Solo5: Bindings version v0.12.1")
-    for _ in range(4):
-        child.expect(HELLO)
-    child.expect(r"Solo5: solo5_exit\(0\) called")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0, child.before
+    expect_hello_to_the_end(child, "Solo5")
 
 
 def test_hvt_links_with_the_hvt_abi(toolchains, mirage_cli, tmp_path):
@@ -169,9 +174,4 @@ def test_aarch64_rpi4_boots_under_qemu_raspi4b(toolchains, mirage_cli, tmp_path,
     child = pexpect.spawn("qemu-system-aarch64", ["-M", "raspi4b", "-kernel", str(boot / "kernel8.img"), "-nographic",
                                                   "-no-reboot", "-serial", "stdio", "-monitor", "none"],
                           encoding="utf-8", timeout=120)
-    for _ in range(4):
-        child.expect(HELLO)
-    child.expect(r"rpi4: solo5_exit\(0\) called")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0, child.before
+    expect_hello_to_the_end(child, "rpi4")
