@@ -72,6 +72,19 @@ def test_solo5_targets_build_link_and_boot(uk, tmp_path, isolated_home, monkeypa
                             capture_output=True, text=True).stdout
     assert "AArch64" in header and ".note.solo5.abi" in header
 
+    # C the way MirageOS compiles it (mirage-solo5's bindings Makefile: CC is ocamlopt) builds in
+    # the environment of one target, and an aarch64-only environment names its compiler `solo5`
+    # as mirage's (toolchain solo5) expects; with both arches, `solo5` stays x86_64.
+    bindings = tmp_path / "bindings"
+    bindings.mkdir()
+    (bindings / "Makefile").write_text("CC=ocamlfind -toolchain solo5 ocamlopt\nlibb.a: b.o\n\t$(AR) r $@ $^\n")
+    (bindings / "b.c").write_text("int b(void) { return 1; }\n")
+    made = shell_with_env(uk("env", "spt", check=True).stdout, f"make -C {bindings} 2>&1")
+    assert made.returncode == 0 and (bindings / "libb.a").is_file(), made.stdout
+    arch = "ocamlfind -toolchain solo5 ocamlopt -config-var architecture"
+    assert shell_with_env(uk("env", "aarch64-spt", check=True).stdout, arch).stdout.strip() == "arm64"
+    assert shell_with_env(script, arch).stdout.strip() == "amd64"
+
     values = json.loads(uk("env", "spt", "--json", check=True).stdout)
     child = pexpect.spawn("solo5-spt", [str(project / "_build" / "spt" / "hello.exe")], env=values,
                           encoding="utf-8", timeout=60)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from uktoolchain import mirage
 from uktoolchain.cli.context import Context, add_set_option
 from uktoolchain.cli.outputs import require_existing_directory
 from uktoolchain.errors import home_error_for_path
@@ -24,6 +25,10 @@ def run(args) -> int:
     ctx = Context.load(args.ocaml)
     targets = ctx.catalogue.resolve(ctx.pinned_targets(args.targets, "workspace"))
     require_existing_directory(args.output)
+    # In a MirageOS project dune would build none of mirage's rules in our contexts, silently.
+    project = mirage.detect(args.output.absolute().parent)
+    if project is not None:
+        raise mirage.refuse_workspace(project, targets)
     try:
         workspace.write(args.output, targets)
     except OSError as exc:
