@@ -3,7 +3,8 @@
 Components: ``alpha`` (a tool with data it finds through its environment), ``beta`` and ``gamma``
 (each requires alpha; independent of each other, so they can build side by side). Their sources
 are tarballs made here and served over HTTP on 127.0.0.1. Each source has a ``build.sh`` the recipe
-runs, which honours SYNTH_SLEEP / SYNTH_FAIL_<NAME> so tests can make a build slow or fail.
+runs, which honours SYNTH_SLEEP / SYNTH_FAIL_<NAME> so tests can make a build slow or fail
+(SYNTH_FAIL_PACKAGE_<NAME>: fail in package() instead).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 RECIPE = '''\
 import os
 from conan import ConanFile
+from conan.errors import ConanException
 from conan.tools.files import copy
 
 
@@ -36,6 +38,8 @@ class Synthetic(ConanFile):
         self.run(f"sh {{self.source_folder}}/build.sh {{self.build_folder}}")
 
     def package(self):
+        if os.environ.get("SYNTH_FAIL_PACKAGE_{upper}"):
+            raise ConanException("{name}: packaging is told to fail")
         copy(self, "*", os.path.join(self.build_folder, "out"), self.package_folder)
 
     def package_info(self):

@@ -2,15 +2,18 @@
 
 Each class carries its exit code so that scripts can tell a typo from a broken build:
 2 usage, 3 configuration/input, 4 source fetch, 5 build, 6 environment (home, disk, lock),
-7 remote, 8 check/boot failures, 130 interrupted.
+7 remote, 8 check/boot failures, 130 interrupted. The README's "Exit codes" table lists every
+code (a test holds them to each other).
 """
 from __future__ import annotations
 
 
 class UkError(Exception):
-    """Base: ``message`` is one line naming the problem; ``hint`` says how to fix it."""
+    """Base: ``message`` is one line naming the problem; ``hint`` says how to fix it.
 
-    exit_code = 1
+    Raised only through a subclass; one raised bare would be our bug, hence the internal error's code."""
+
+    exit_code = 70
 
     def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)
@@ -103,6 +106,10 @@ class EnvironmentProblem(UkError):
 
 class HomeNotWritableError(EnvironmentProblem):
     pass
+
+
+class HomePathError(EnvironmentProblem):
+    """The home's path has characters the tools that build or use toolchains cannot take."""
 
 
 class DiskFullError(EnvironmentProblem):

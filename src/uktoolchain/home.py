@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from uktoolchain.errors import DiskFullError, HomeNotWritableError
+from uktoolchain.errors import DiskFullError, HomeNotWritableError, HomePathError
 
 
 def default_root() -> Path:
@@ -97,6 +97,33 @@ class Home:
                 pass
         except OSError as exc:
             raise home_error(self.root, exc) from exc
+
+
+# Characters that make (OCaml, Solo5 and ocaml-solo5 are built by make and shell scripts) cannot
+# take in the path of a build folder: make splits words at whitespace and treats these specially,
+# and upstream makefiles pass paths to the shell unquoted. Non-ASCII letters are fine.
+_UNSAFE_FOR_BUILDS = set("#$:;=%*?\"'\\`()[]{}<>|&!")
+
+
+def require_path_for_builds(root: Path) -> None:
+    """Refuse, before anything is built, a home whose path upstream build systems cannot take.
+    A home built elsewhere works from such a path once copied or moved there (the installed
+    tools quote their paths), and so do packages downloaded from a remote."""
+    bad = sorted({c for c in str(root) if c.isspace() or c in _UNSAFE_FOR_BUILDS})
+    if not bad:
+        return
+    shown = ", ".join("a space" if c == " " else repr(c) for c in bad)
+    raise HomePathError(
+        f"cannot build toolchains in {root}: its path has {shown}, which the upstream makefiles cannot take",
+        "set UKTOOLCHAIN_HOME to a path without them and build there, then move the home here if you like; "
+        "or take prebuilt packages from a remote with --build=never")
+
+
+def require_path_for_use(root: Path) -> None:
+    """PATH, OCAMLPATH, CAML_LD_LIBRARY_PATH and findlib's search path are ':'-separated lists."""
+    if ":" in str(root):
+        raise HomePathError(f"cannot use toolchains in {root}: its path has a ':', which separates the entries of PATH",
+                            "set UKTOOLCHAIN_HOME to a path without ':'")
 
 
 def home_error(path: Path, exc: OSError) -> Exception:

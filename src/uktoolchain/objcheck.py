@@ -99,7 +99,7 @@ def require_fit(reports: list[FileReport]) -> None:
 
 
 def rebuild_hint(target: Target, ignored_cc: bool = True) -> str:
-    fix = (f"rebuild it with the environment of `uktoolchain env {target.name}` (CC, AR, CFLAGS) "
+    fix = (f"rebuild it with the environment of `uktoolchain env {target.name}` (CC, AR) "
            "or its CMAKE_TOOLCHAIN_FILE")
     return f"its build ignored CC: {fix}" if ignored_cc else fix
 

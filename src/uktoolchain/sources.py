@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import lzma
 import os
+import re
 import shutil
 import tarfile
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,42 +95,115 @@ def make_override(name: str, raw_path: str, known_components: list[str]) -> Sour
     return SourceOverride(name, path)
 
 
-def check_local_source(override: SourceOverride, rules: dict) -> None:
-    """Refuse, before anything is built, a local source without the files its recipe needs.
+def check_local_source(override: SourceOverride, rules: dict, version: str | None = None) -> None:
+    """Refuse, before anything is built, a local source that is not the component's at ``version``.
 
-    ``rules`` is the recipe's conandata ``local_source`` (absent for most): ``required`` file
-    names, found at the source's top or in one of ``subdirs``, and an ``example`` for the message.
+    ``rules`` is the recipe's conandata ``local_source``: ``required`` file names, found at the
+    source's top or in one of ``subdirs``; ``version``, probes tried in order, each a ``pattern``
+    whose first group is the version, searched in a ``file`` of the tree or matched against the
+    name of its ``top_dir`` (a tarball's single top directory, or the directory itself); and an
+    ``example`` for the messages.
     """
     required = list(rules.get("required") or [])
-    if not required:
+    probes = list(rules.get("version") or [])
+    if not required and not (probes and version):
         return
-    subdirs = list(rules.get("subdirs") or ["."])
-    present = _tree_files(override.path)
-    for subdir in subdirs:
-        prefix = "" if subdir in (".", "") else subdir.strip("/") + "/"
-        if all(prefix + name in present for name in required):
-            return
-    missing = [name for name in required if name not in present]
-    where = " or ".join("its top" if d in (".", "") else f"{d.strip('/')}/" for d in subdirs)
+    tree = SourceTree.of(override)
     example = rules.get("example")
-    raise SourceOverrideError(
-        f"local source for {override.component} ({override.path}) lacks {', '.join(missing or required)} "
-        f"(looked in {where})",
-        f"give a directory or tarball that holds {', '.join(required)}" + (f", e.g. {example}" if example else ""),
-    )
+    if required:
+        subdirs = list(rules.get("subdirs") or ["."])
+        if not any(all(_in(subdir, name) in tree.files for name in required) for subdir in subdirs):
+            missing = [name for name in required if name not in tree.files]
+            where = " or ".join("its top" if d in (".", "") else f"{d.strip('/')}/" for d in subdirs)
+            raise SourceOverrideError(
+                f"local source for {override.component} ({override.path}) lacks {', '.join(missing or required)} "
+                f"(looked in {where})",
+                f"give a directory or tarball that holds {', '.join(required)}" + (f", e.g. {example}" if example else ""),
+            )
+    if not probes or version is None:
+        return
+    found = probe_version(tree, probes)
+    fix = f"give the {override.component} {version} source" + (f", e.g. {example}" if example else "")
+    if found is None:
+        looked = "; ".join(_describe(probe) for probe in probes)
+        raise SourceOverrideError(
+            f"cannot tell which version of {override.component} the local source {override.path} is "
+            f"(looked for {looked})", fix)
+    if found != version:
+        raise SourceOverrideError(
+            f"local source for {override.component} ({override.path}) is version {found}, "
+            f"but uktoolchain builds {override.component} {version}", fix)
 
 
-def _tree_files(path: Path) -> set[str]:
-    """Relative names of the files of a directory, or of a tarball without its single top dir."""
-    if path.is_dir():
-        return {str(p.relative_to(path)) for p in _walk(path) if p.is_file()}
-    with tarfile.open(path, "r:*") as tar:
-        members = [(m.name[2:] if m.name.startswith("./") else m.name, m.isfile()) for m in tar.getmembers()]
-    names = [name for name, is_file in members if is_file]
-    roots = {name.split("/", 1)[0] for name, _ in members if name not in ("", ".")}
-    if len(roots) == 1:  # the layout the recipe sees after extract_tarball(strip_root=True)
-        names = [n.split("/", 1)[1] for n in names if "/" in n]
-    return set(names)
+def probe_version(tree: "SourceTree", probes: list[dict]) -> str | None:
+    """The version the first matching probe reads from the tree, or None."""
+    for probe in probes:
+        pattern = re.compile(probe["pattern"], re.MULTILINE)
+        if probe.get("top_dir"):
+            match = pattern.fullmatch(tree.top_dir)
+        else:
+            text = tree.read_text(probe["file"])
+            match = pattern.search(text) if text is not None else None
+        if match:
+            return match.group(1).strip()
+    return None
+
+
+def _describe(probe: dict) -> str:
+    if probe.get("top_dir"):
+        return f"a top directory named like /{probe['pattern']}/"
+    return f"/{probe['pattern']}/ in {probe['file']}"
+
+
+def _in(subdir: str, name: str) -> str:
+    return name if subdir in (".", "") else f"{subdir.strip('/')}/{name}"
+
+
+class SourceTree:
+    """The files of a local source as the recipe will see them: a directory, or a tarball
+    without its single top directory (extract_tarball's strip_root)."""
+
+    @classmethod
+    def of(cls, override: SourceOverride) -> "SourceTree":
+        try:
+            return cls(override.path)
+        except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+            raise SourceOverrideError(f"local source for {override.component} cannot be read: {override.path}: {exc}",
+                                      "give a complete tarball or a directory") from exc
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._members: dict[str, str] = {}  # name in the tree -> member name in the tarball
+        if path.is_dir():
+            self.top_dir = path.name
+            self.files = {str(p.relative_to(path)) for p in _walk(path) if p.is_file()}
+            return
+        with tarfile.open(path, "r:*") as tar:
+            members = [(m.name[2:] if m.name.startswith("./") else m.name, m) for m in tar.getmembers()]
+        roots = {name.split("/", 1)[0] for name, _ in members if name not in ("", ".")}
+        self.top_dir = next(iter(roots)) if len(roots) == 1 else ""
+        for name, member in members:
+            if not member.isfile():
+                continue
+            if self.top_dir:
+                if "/" not in name:
+                    continue
+                name = name.split("/", 1)[1]
+            self._members[name] = member.name
+        self.files = set(self._members)
+
+    def read_text(self, relative: str, limit: int = 1 << 20) -> str | None:
+        """The start of a file of the tree as text, or None when it has no such file."""
+        if relative not in self.files:
+            return None
+        if self.path.is_dir():
+            with open(self.path / relative, "rb") as stream:
+                data = stream.read(limit)
+        else:
+            with tarfile.open(self.path, "r:*") as tar:
+                stream = tar.extractfile(self._members[relative])
+                data = stream.read(limit) if stream else b""
+        return data.decode("utf-8", errors="replace")
 
 
 def source_entries(entry: dict) -> list[tuple[str | None, dict]]:

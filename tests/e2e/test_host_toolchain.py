@@ -53,6 +53,9 @@ def exercise(env_script: str, workdir) -> None:
         f"cd {workdir}/proj && dune build ./bin/main.exe 2>&1 && ./_build/default/bin/main.exe":
             "hello unikernel\npid>0: true",
         "echo 'print_int (1 + 2);;' | ocaml -stdin": "3",  # bytecode: its #! must find ocamlrun
+        # ocamlmklib runs the ocamlc next to it through the shell (our patch: quoted, for homes with spaces).
+        f"cd {workdir} && echo 'let x = 1' > m.ml && ocamlfind ocamlc -c m.ml && ocamlmklib -o mylib m.cmo"
+        " && ocamlobjinfo mylib.cma | grep -c '^Unit name: M$'": "1",
     }
     for command, expected in checks.items():
         ran = shell_with_env(env_script, command)
@@ -93,7 +96,9 @@ def install_from_remote_elsewhere(uk, tmp_path, home_a, server) -> None:
     assert pushed.returncode == 0, pushed.stderr[-3000:]
     assert "3 package(s) uploaded" in pushed.stderr, pushed.stderr
 
-    home_b = tmp_path / "machine-b" / "elsewhere" / "home"
+    # B's path has a space and non-ASCII letters (macOS's default home is under "Application
+    # Support"): nothing is built there, so it is allowed, and the downloaded toolchain works.
+    home_b = tmp_path / "machine-b" / "rel ü home" / "home"
     env_b = {"UKTOOLCHAIN_HOME": str(home_b), "UKTOOLCHAIN_SOURCE_MIRROR": MIRROR}
     uk("remote", "add", "ci", server.url, env=env_b, check=True)
     # The same local OCaml source gives the same recipe revision, hence the same binaries.

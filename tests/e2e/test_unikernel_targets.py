@@ -1,6 +1,7 @@
 """Solo5 targets end to end, per toolchain set: OCaml cross-compilers for x86_64 and aarch64 from
 one host, one dune build of the bundled hello unikernel for six targets, every image's ABI checked,
-spt booted; then both sets in one home, each checked, one removed without harm to the other.
+spt booted; at the end the home is moved, last to a path with a space and non-ASCII letters,
+and still works; then both sets in one home, each checked, one removed without harm to the other.
 
 Opt-in: upstream Solo5/ocaml-solo5 (and dune 3.24) are unreachable here; see set_sources.py for the
 variables. With UKTOOLCHAIN_TEST_RPI4_FIRMWARE and a raspi4b QEMU, aarch64-rpi4 is installed and
@@ -71,6 +72,19 @@ def test_solo5_targets_build_link_and_boot(uk, tmp_path, isolated_home, monkeypa
                             capture_output=True, text=True).stdout
     assert "AArch64" in header and ".note.solo5.abi" in header
 
+    # C the way MirageOS compiles it (mirage-solo5's bindings Makefile: CC is ocamlopt) builds in
+    # the environment of one target, and an aarch64-only environment names its compiler `solo5`
+    # as mirage's (toolchain solo5) expects; with both arches, `solo5` stays x86_64.
+    bindings = tmp_path / "bindings"
+    bindings.mkdir()
+    (bindings / "Makefile").write_text("CC=ocamlfind -toolchain solo5 ocamlopt\nlibb.a: b.o\n\t$(AR) r $@ $^\n")
+    (bindings / "b.c").write_text("int b(void) { return 1; }\n")
+    made = shell_with_env(uk("env", "spt", check=True).stdout, f"make -C {bindings} 2>&1")
+    assert made.returncode == 0 and (bindings / "libb.a").is_file(), made.stdout
+    arch = "ocamlfind -toolchain solo5 ocamlopt -config-var architecture"
+    assert shell_with_env(uk("env", "aarch64-spt", check=True).stdout, arch).stdout.strip() == "arm64"
+    assert shell_with_env(script, arch).stdout.strip() == "amd64"
+
     values = json.loads(uk("env", "spt", "--json", check=True).stdout)
     child = pexpect.spawn("solo5-spt", [str(project / "_build" / "spt" / "hello.exe")], env=values,
                           encoding="utf-8", timeout=60)
@@ -98,11 +112,12 @@ def test_solo5_targets_build_link_and_boot(uk, tmp_path, isolated_home, monkeypa
         assert verdicts[name].startswith("linked") and "not booted" in verdicts[name], verdicts[name]
 
     # aarch64-rpi4: the same aarch64 cross-compiler, our rpi4 binding, booted under QEMU raspi4b.
-    if FIRMWARE and doctor.run_checks(["qemu-raspi4b"])[0].ok:
-        rpi4 = uk("install", "aarch64-rpi4", "--plain", *rust, *sources, "--source", f"rpi4-firmware={FIRMWARE}",
-                  env=env, timeout=600)
-        assert rpi4.returncode == 0, rpi4.stderr[-3000:]
-        assert "ocaml-solo5[aarch64]: done" not in rpi4.stderr  # no second cross-compiler build
+    rpi4 = bool(FIRMWARE and doctor.run_checks(["qemu-raspi4b"])[0].ok)
+    if rpi4:
+        installed = uk("install", "aarch64-rpi4", "--plain", *rust, *sources, "--source",
+                       f"rpi4-firmware={FIRMWARE}", env=env, timeout=600)
+        assert installed.returncode == 0, installed.stderr[-3000:]
+        assert "ocaml-solo5[aarch64]: done" not in installed.stderr  # no second cross-compiler build
         booted = uk("check", "aarch64-rpi4", timeout=600)
         assert booted.returncode == 0 and booted.stdout.startswith("ok"), booted.stdout + booted.stderr
         assert "exit status 7" in booted.stdout
@@ -116,6 +131,29 @@ def test_solo5_targets_build_link_and_boot(uk, tmp_path, isolated_home, monkeypa
     rechecked = uk("check", "spt", "aarch64-spt", timeout=1200)
     assert rechecked.returncode == 0, rechecked.stdout + rechecked.stderr
     assert str(isolated_home) not in uk("env", "spt", check=True).stdout
+
+    # ... and to a path with a space and non-ASCII letters (macOS's default home is under
+    # "Application Support"): Solo5's wrappers (with our patch), ocaml-solo5's and ours, findlib,
+    # CMake and cargo settings all take it. A dune build through `workspace` + `env` in a project
+    # whose path has a space too, then `check`, which boots spt (and aarch64-rpi4 under QEMU).
+    spaced = tmp_path / "rel ü home" / "uk"
+    spaced.parent.mkdir()
+    shutil.move(moved, spaced)
+    monkeypatch.setenv("UKTOOLCHAIN_HOME", str(spaced))
+    again = uk("install", "spt", "aarch64-spt", "--plain", *sources, env=env, timeout=600)
+    assert again.returncode == 0 and "up to date" in again.stderr, again.stderr[-3000:]
+    project = tmp_path / "my project ü"
+    shutil.copytree(HELLO, project)
+    uk("workspace", "spt", "aarch64-spt", "-o", str(project / "dune-workspace"), check=True)
+    script = uk("env", "spt", "aarch64-spt", check=True).stdout
+    built = shell_with_env(script, f"cd '{project}' && dune build 2>&1 && solo5-spt _build/spt/hello.exe")
+    assert built.returncode == 7, built.stdout + built.stderr  # hello.ml ends with `exit 7`
+    assert "Hello from OCaml on Solo5!" in built.stdout and "allocated 4096 KiB and collected" in built.stdout
+    targets = ["spt", "aarch64-spt"] + (["aarch64-rpi4"] if rpi4 else [])
+    rechecked = uk("check", *targets, timeout=1200)
+    assert rechecked.returncode == 0, rechecked.stdout + rechecked.stderr
+    verdicts = {line.split()[1]: line for line in rechecked.stdout.splitlines() if len(line.split()) > 2}
+    assert verdicts["spt"].startswith("ok") and (not rpi4 or verdicts["aarch64-rpi4"].startswith("ok")), verdicts
 
 
 def test_two_sets_in_one_home_each_checked_one_removed(uk, isolated_home):

@@ -1,6 +1,8 @@
 """workspace / check / env on the CLI: bad input gets one line and a distinct exit code."""
 from __future__ import annotations
 
+from mirage_layout import configured
+
 
 def test_workspace_writes_and_refuses_clearly(uk, tmp_path):
     out = tmp_path / "dune-workspace"
@@ -37,3 +39,15 @@ def test_a_cross_target_without_its_cross_gcc_is_refused_before_planning(uk, tmp
     assert "aarch64-spt cannot be built or used on this host: aarch64-linux-gnu-gcc not found" in line
     assert "apt-get install -y gcc-aarch64-linux-gnu" in line or "dnf install" in line
     assert "\n" not in line
+
+
+def test_workspace_in_a_mirage_project_says_what_to_run_and_writes_nothing(uk, tmp_path):
+    project = configured(tmp_path / "hello", "spt")
+    before = (project / "dune-workspace").read_text()
+    result = uk("workspace", "spt", "-o", str(project / "dune-workspace"))
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.count("\n") == 1 and "is a MirageOS project configured for spt" in result.stderr
+    assert 'eval "$(uktoolchain env spt)" && make build' in result.stderr
+    assert (project / "dune-workspace").read_text() == before
+    # Elsewhere (here: the project's parent) it writes as always.
+    assert uk("workspace", "spt", "-o", str(tmp_path / "dune-workspace")).returncode == 0

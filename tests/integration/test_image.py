@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import struct
 import subprocess
+import sys
 from pathlib import Path
 
 import elf_samples
@@ -104,6 +106,24 @@ def test_boot_dir(uk, tmp_path, firmware, unikernel):
     fresh = tmp_path / "new" / "boot"
     assert uk("image", TARGET, str(unikernel), "--boot-dir", str(fresh), "--firmware", str(firmware)).returncode == 0
     assert {p.name for p in fresh.iterdir()} == BOOT_FILES
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_boot_files_are_readable_by_all(tmp_path, firmware, unikernel, umask):
+    # As files copied from a card are (config.txt and firmware are no secrets): 0644, and the
+    # directories made for them 0755, whatever the umask; existing directories keep their mode.
+    existing = tmp_path / "mnt"
+    existing.mkdir(mode=0o700)
+    existing.chmod(0o700)
+    boot = existing / "new" / "boot"
+    command = (f"umask {umask:03o}; exec {sys.executable} -m uktoolchain image {TARGET} '{unikernel}' "
+               f"--boot-dir '{boot}' --firmware '{firmware}'")
+    result = subprocess.run(["sh", "-c", command], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in boot.iterdir()}
+    assert modes == dict.fromkeys(BOOT_FILES, 0o644)
+    assert stat.S_IMODE(boot.stat().st_mode) == stat.S_IMODE(boot.parent.stat().st_mode) == 0o755
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o700
 
 
 def test_firmware_without_optional_files_is_noted(uk, tmp_path, firmware, unikernel):

@@ -321,7 +321,7 @@ def test_gc_removes_only_what_no_target_uses(uk, index, isolated_home, tmp_path)
     tarball = local_tarball(tmp_path)
     uk("install", "solo", "--plain", "--source", f"alpha={tarball}", check=True)
     local = stamp_of(isolated_home, "solo")["packages"][0]
-    uk("install", "solo", "--plain", check=True)
+    uk("install", "solo", "--plain", "--pinned", "alpha", check=True)  # a plain install keeps the local one
     pinned = stamp_of(isolated_home, "solo")["packages"][0]
     assert local["ref"] != pinned["ref"]
 

@@ -13,7 +13,7 @@ from uktoolchain.resources import RecipeIndex
 from uktoolchain.targets import Catalogue
 
 CROSS = "aarch64-linux-gnu-gcc"
-REBUILD = "rebuild it with the environment of `uktoolchain env {target}` (CC, AR, CFLAGS) or its CMAKE_TOOLCHAIN_FILE"
+REBUILD = "rebuild it with the environment of `uktoolchain env {target}` (CC, AR) or its CMAKE_TOOLCHAIN_FILE"
 LONG_NAME = "parser_with_a_long_member_name.o"
 
 

@@ -181,8 +181,8 @@ def test_one_unikernel_target_gets_c_variables_and_a_cmake_toolchain_file(tmp_pa
     bindir = home.conan / "p" / "os5x86_64" / "bin"
     assert values["CC"] == f"{bindir}/x86_64-solo5-ocaml-cc"
     assert values["AR"] == f"{bindir}/x86_64-solo5-ocaml-ar" and values["RANLIB"] == f"{bindir}/x86_64-solo5-ocaml-ranlib"
-    assert values["CFLAGS"] == f"-I{home.conan}/p/os5x86_64/lib/ocaml-solo5/include"
-    assert values["LDFLAGS"] == "-z solo5-abi=virtio"
+    assert values["UKTOOLCHAIN_CFLAGS"] == f"-I{home.conan}/p/os5x86_64/lib/ocaml-solo5/include"
+    assert values["UKTOOLCHAIN_LDFLAGS"] == "-z solo5-abi=virtio"
     cmake = Path(values["CMAKE_TOOLCHAIN_FILE"])
     assert cmake == home.rendered / "cmake" / "virtio.cmake" and values["UKTOOLCHAIN_CMAKE_DIR"] == str(cmake.parent)
     text = cmake.read_text()
@@ -204,3 +204,60 @@ def test_several_unikernel_targets_get_one_cmake_file_each_and_no_single_cc(tmp_
     aarch64 = (directory / "aarch64-spt.cmake").read_text()
     assert "aarch64-solo5-ocaml-cc" in aarch64 and "CMAKE_SYSTEM_PROCESSOR aarch64" in aarch64
     assert "-z solo5-abi=spt" in aarch64
+
+
+def test_c_variables_of_a_home_with_spaces_reach_a_shell_whole(tmp_path):
+    # make and CMake hand flags to a shell: the include path is quoted for it; the CMake file
+    # quotes its paths itself.
+    spaced = tmp_path / "rel ü home"
+    home = Home(spaced / "home")
+    catalogue = Catalogue.load(REPO / "recipes" / "targets.toml")
+    values = environment.target_environment(home, "spt", [ALPHA, _solo5_package(spaced, "x86_64", "ocaml-solo5")],
+                                            catalogue.resolve(["spt"]))
+    include = f"{home.conan}/p/os5x86_64/lib/ocaml-solo5/include"
+    script = environment.render_sh(values)
+    result = subprocess.run(["sh", "-c", script + 'eval "set -- $UKTOOLCHAIN_CFLAGS"; printf "%s\\n" "$@"'],
+                            capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0 and result.stdout.splitlines() == [f"-I{include}"], result.stderr
+    cmake = Path(values["CMAKE_TOOLCHAIN_FILE"]).read_text()
+    assert f'set(CMAKE_FIND_ROOT_PATH "{home.conan}/p/os5x86_64/lib/ocaml-solo5")' in cmake
+
+
+def test_no_variable_make_hands_to_cc_is_exported(tmp_path):
+    """MirageOS libraries compile C with `CC=ocamlfind -toolchain solo5 ocamlopt` (mirage-solo5's
+    bindings Makefile): make passes CFLAGS/CPPFLAGS/LDFLAGS from the environment to that CC, and
+    ocamlopt stops at `-I/...`. A real make shows what it would run."""
+    home = Home(tmp_path / "home")
+    catalogue = Catalogue.load(REPO / "recipes" / "targets.toml")
+    os5 = _solo5_package(tmp_path, "x86_64", "ocaml-solo5")
+    values = environment.target_environment(home, "spt", [ALPHA, os5], catalogue.resolve(["spt"]))
+    assert not set(values) & {"CFLAGS", "CPPFLAGS", "CXXFLAGS", "LDFLAGS", "LDLIBS", "TARGET_ARCH"}
+    (tmp_path / "Makefile").write_text("CC=ocamlfind -toolchain solo5 ocamlopt\nall: clock_stubs.o\n")
+    (tmp_path / "clock_stubs.c").write_text("int x;\n")
+    script = environment.render_sh(values)
+    dry = subprocess.run(["sh", "-c", f"{script}\nmake -n -C {tmp_path}"], capture_output=True, text=True,
+                         env={"PATH": "/usr/bin:/bin"}, check=True).stdout
+    assert "ocamlfind -toolchain solo5 ocamlopt -c -o clock_stubs.o clock_stubs.c" in " ".join(dry.split()), dry
+
+
+def test_a_single_arch_aarch64_environment_also_names_its_toolchain_solo5(tmp_path):
+    """MirageOS writes `(toolchain solo5)` for every Solo5 target, as ocaml-solo5 names its
+    toolchain on every architecture; with aarch64 alone that name is the aarch64 cross-compiler."""
+    home = Home(tmp_path / "home")
+    catalogue = Catalogue.load(REPO / "recipes" / "targets.toml")
+    arm = _solo5_package(tmp_path, "aarch64", "ocaml-solo5-cross-aarch64")
+    values = environment.target_environment(home, "aarch64-rpi4", [ALPHA, arm], catalogue.resolve(["aarch64-rpi4"]))
+    conf_d = Path(values["OCAMLFIND_CONF"] + ".d")
+    sysroot = f"{home.conan}/p/os5aarch64/lib/ocaml-solo5-cross-aarch64"
+    alias = (conf_d / "solo5.conf").read_text()
+    assert f'ocamlopt(solo5) = "{sysroot}/bin/ocamlopt"' in alias and f'stdlib(solo5) = "{sysroot}/lib/ocaml"' in alias
+    own = (conf_d / "solo5_aarch64.conf").read_text()
+    assert alias.replace("(solo5)", "(solo5_aarch64)") == own  # one compiler, one site: the same lines
+
+    # Both architectures side by side: each keeps its own name, `solo5` stays x86_64.
+    x86 = _solo5_package(tmp_path, "x86_64", "ocaml-solo5")
+    both = environment.target_environment(home, "spt+aarch64-spt", [ALPHA, x86, arm], catalogue.resolve(["spt", "aarch64-spt"]))
+    conf_d = Path(both["OCAMLFIND_CONF"] + ".d")
+    assert sorted(p.name for p in conf_d.iterdir()) == ["solo5.conf", "solo5_aarch64.conf"]
+    assert f'{home.conan}/p/os5x86_64/lib/ocaml-solo5/bin/ocamlopt' in (conf_d / "solo5.conf").read_text()
+    assert sysroot in (conf_d / "solo5_aarch64.conf").read_text()

@@ -88,3 +88,23 @@ def test_sysroot_of_another_compiler_is_refused(tmp_path, monkeypatch):
 
 def test_targets_without_rust_get_nothing(tmp_path):
     assert cargo.cargo_environment(Home(tmp_path), "spt", [], "${PATH}") == {}
+
+
+def test_a_home_with_spaces_keeps_the_sysroot_whole(tmp_path, monkeypatch, catalogue):
+    # cargo splits CARGO_TARGET_<NAME>_RUSTFLAGS at whitespace: those are left out, and the sysroot
+    # goes where its path stays one argument.
+    monkeypatch.setenv("UKTOOLCHAIN_RUSTC", str(rustfakes.toolchain(tmp_path / "tc", "1.63.0", in_tree_builtins=True)))
+    home = Home(tmp_path / "rel ü home" / "uk")
+    sysroot = home.conan / "p/rust1.63.0/p"
+    one = cargo.cargo_environment(home, "spt", [_sysroot_package(home.conan, "1.63.0")], None,
+                                  [catalogue.targets["spt"]])
+    assert not [name for name in one if name.startswith("CARGO_TARGET_")]
+    assert one["CARGO_ENCODED_RUSTFLAGS"].split("\x1f") == ["--sysroot", str(sysroot)]
+
+    packages = [_sysroot_package(home.conan, "1.63.0"), _sysroot_package(home.conan, "1.63.0", "aarch64-unikernel-elf")]
+    two = cargo.cargo_environment(home, "spt+aarch64-spt", packages, None,
+                                  [catalogue.targets["spt"], catalogue.targets["aarch64-spt"]])
+    assert not [name for name in two if name.startswith("CARGO_TARGET_") or name == "CARGO_ENCODED_RUSTFLAGS"]
+    for target, rust_target in (("spt", "x86_64-unikernel-elf"), ("aarch64-spt", "aarch64-unikernel-elf")):
+        config = tomllib.loads((Path(two["UKTOOLCHAIN_CARGO_DIR"]) / f"{target}.toml").read_text())
+        assert config["target"][rust_target]["rustflags"] == ["--sysroot", str(sysroot)]

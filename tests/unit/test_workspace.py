@@ -72,6 +72,7 @@ def test_each_context_gives_its_actions_the_targets_c_tools_by_bare_name(targets
     spt = text.split("(name spt)")[1].split("(context")[0]
     arm = text.split("(name aarch64-spt)")[1]
     assert "(CC x86_64-solo5-ocaml-cc)" in spt and "(AR x86_64-solo5-ocaml-ar)" in spt
-    assert '(LDFLAGS "-z solo5-abi=spt")' in spt and "(UKTOOLCHAIN_TARGET spt)" in spt
+    assert '(UKTOOLCHAIN_LDFLAGS "-z solo5-abi=spt")' in spt and "(UKTOOLCHAIN_TARGET spt)" in spt
+    assert "(LDFLAGS" not in text and "CFLAGS" not in text  # make would hand them to a CC that is ocamlopt
     assert "(CC aarch64-solo5-ocaml-cc)" in arm and "(RANLIB aarch64-solo5-ocaml-ranlib)" in arm
     assert "/" not in "".join(line for line in text.splitlines() if "env-vars" in line)  # no machine paths

@@ -40,7 +40,7 @@ def run(args) -> int:
         print(f"note: the Rust part of the hello unikernel is left out: {missing} "
               f"{'has' if ' ' not in missing else 'have'} no Rust sysroot "
               f"(uktoolchain install {missing} --with rust)", file=sys.stderr)
-    outcomes = checker.check(targets, values, project, rust=rust, ocaml=ctx.catalogue.versions["ocaml"])
+    outcomes = checker.check(targets, values, project, rust=rust, ocaml=ctx.catalogue.versions.get("ocaml"))
     width = max(len(o.target) for o in outcomes)
     for outcome in outcomes:
         mark = {"booted": "ok    ", "linked": "linked", "failed": "FAILED"}[outcome.status]

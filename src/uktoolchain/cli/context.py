@@ -3,6 +3,7 @@ the toolchain set the command works on (and why that one)."""
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from uktoolchain.targets import Catalogue
 
 
 SET_VARIABLE = "UKTOOLCHAIN_OCAML"
+_WARNED: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,12 @@ class Context:
         catalogue = Catalogue.load(index.catalogue_file)
         pin = _project_pin(catalogue)
         choice = choose_set(home, catalogue, ocaml, pin, installed)
-        return cls(home.for_set(choice.name), index, catalogue.for_set(choice.name),
-                   Config.load(home.config_file), choice, pin)
+        config = Config.load(home.config_file)
+        for warning in config.warnings:
+            if warning not in _WARNED:  # a command may load contexts of several sets
+                _WARNED.add(warning)
+                print(f"uktoolchain: warning: {warning}", file=sys.stderr)
+        return cls(home.for_set(choice.name), index, catalogue.for_set(choice.name), config, choice, pin)
 
     def pinned_targets(self, given: list[str], command: str) -> list[str]:
         """Targets given on the command line, else those of the project pin, else a usage error."""

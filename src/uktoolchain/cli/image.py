@@ -9,10 +9,14 @@ from pathlib import Path
 
 from uktoolchain import atomic, rpi4boot, sdimage
 from uktoolchain.cli.context import Context, add_set_option
+from uktoolchain.cli.outputs import require_existing_directory
 from uktoolchain.errors import ConfigError, UnknownTargetError, UsageError, home_error_for_path
 from uktoolchain.targets import unknown_target_message
 
 BOARD = "rpi4"
+# Boot files are not secrets: readable by all, as files copied from a card are.
+BOOT_FILE_MODE = 0o644
+BOOT_DIR_MODE = 0o755
 VOLUME_LABEL = "RPI4BOOT"
 
 
@@ -70,7 +74,7 @@ def run(args) -> int:
                     f"{layout.partition_start >> 20} MiB ({layout.partition_size >> 20} MiB)")
             else:
                 for name, path in files.items():
-                    atomic.copy_file(path, args.boot_dir / name)
+                    atomic.copy_file(path, args.boot_dir / name, mode=BOOT_FILE_MODE)
                 say(f"wrote {len(files)} boot files to {args.boot_dir}")
         except OSError as exc:
             raise home_error_for_path(destination, exc) from exc
@@ -95,15 +99,29 @@ def _check_writable(path: Path, is_dir: bool) -> None:
     """Fail before any work when the output cannot be written (the error names the path)."""
     if not is_dir and path.is_dir():
         raise ConfigError(f"output {path} is a directory", "give a file name to -o, or use --boot-dir DIR")
+    if not is_dir:
+        require_existing_directory(path)
     if is_dir and path.exists() and not path.is_dir():
         raise ConfigError(f"--boot-dir {path} exists and is not a directory", "give a directory")
     try:
         if is_dir:
-            path.mkdir(parents=True, exist_ok=True)
+            _make_boot_dir(path)
         probe = tempfile.NamedTemporaryFile(dir=path if is_dir else path.absolute().parent, prefix=".uktoolchain-probe-")
         probe.close()
     except OSError as exc:
         raise home_error_for_path(path, exc) from exc
+
+
+def _make_boot_dir(path: Path) -> None:
+    """Create --boot-dir and the parents it lacks, each 0755 (an existing one keeps its mode)."""
+    missing = []
+    for directory in [path, *path.absolute().parents]:
+        if directory.exists():
+            break
+        missing.append(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    for directory in missing:
+        directory.chmod(BOOT_DIR_MODE)
 
 
 def _disk_signature(kernel: Path) -> int:

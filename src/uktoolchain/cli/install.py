@@ -1,6 +1,7 @@
 """uktoolchain install TARGET... — build what is missing, then say how to use it."""
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -20,7 +21,8 @@ def register(sub) -> None:
     parser.add_argument("--pinned", action="append", default=[], metavar="COMPONENT",
                         help="build COMPONENT from its pinned source again, not from the local one it was installed from")
     parser.add_argument("--plain", action="store_true", help="plain line output instead of the live view")
-    parser.add_argument("--jobs", "-j", type=int, default=2, help="packages built at the same time (default 2)")
+    parser.add_argument("--jobs", "-j", type=positive_int, default=2, metavar="N",
+                        help="packages built at the same time (default 2)")
     parser.add_argument("--no-wait", action="store_true", help="fail instead of waiting when the home is in use")
     parser.add_argument("--force", action="store_true", help="skip the up-to-date check (re-plan everything)")
     parser.add_argument("--with", dest="extras", action="append", default=[], metavar="EXTRA",
@@ -35,6 +37,16 @@ def register(sub) -> None:
                         help="refuse recipes or sources other than those FILE pins (see `uktoolchain lock`)")
     parser.add_argument("--upload", metavar="REMOTE", help="then push the targets to REMOTE (like `uktoolchain push`)")
     parser.set_defaults(run=run)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expects a whole number of at least 1, got '{text}'")
+    return value
 
 
 def say(message: str) -> None:

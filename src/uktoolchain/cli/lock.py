@@ -6,6 +6,7 @@ from pathlib import Path
 from uktoolchain import atomic
 from uktoolchain.cli.context import Context, add_set_option
 from uktoolchain.cli.install import say
+from uktoolchain.cli.outputs import require_existing_directory
 from uktoolchain.errors import home_error_for_path
 
 
@@ -15,7 +16,7 @@ def register(sub) -> None:
                         help="default: the targets of the project's uktoolchain.toml")
     add_set_option(parser)
     parser.add_argument("-o", "--output", type=Path, default=Path("uktoolchain.lock"),
-                        help="where to write it (default: uktoolchain.lock)")
+                        help="where to write it (default: uktoolchain.lock); its directory must exist")
     parser.add_argument("--source", action="append", default=[], metavar="COMPONENT=PATH",
                         help="as for install: a local source is pinned by its checksum")
     parser.set_defaults(run=run)
@@ -28,6 +29,7 @@ def run(args) -> int:
 
     ctx = Context.load(args.ocaml)
     targets = ctx.catalogue.resolve(ctx.pinned_targets(args.targets, "lock"))
+    require_existing_directory(args.output)  # before the work, not after
     overrides = ctx.overrides(args.source)
     pins = Installer(ctx.home, ctx.index, ctx.catalogue, ctx.config, say).pins(targets, overrides)
     key = cache_key(ctx.index, ctx.catalogue, targets, {o.component: o.path for o in overrides})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 
@@ -11,8 +12,15 @@ from uktoolchain.errors import BuildError, UkError
 INTERNAL_ERROR_EXIT = 70
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line like uktoolchain's own (exit 2, usage)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="uktoolchain",
         description="Build, cache and expose cross-compilation toolchains for OCaml unikernels.",
     )
@@ -45,7 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        return args.run(args) or 0
+        code = args.run(args) or 0
+        if sys.stdout is not None:  # None when started with fd 1 closed
+            sys.stdout.flush()  # here, not at exit: a closed stdout must reach the handler below
+        return code
+    except BrokenPipeError:
+        if not _stdout_closed():
+            raise
+        return _end_like_a_closed_pipe()
     except UkError as exc:
         if args.debug:
             raise
@@ -60,3 +75,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"uktoolchain: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
               file=sys.stderr)
         return INTERNAL_ERROR_EXIT
+
+
+def _stdout_closed() -> bool:
+    """Whether the reader of stdout went away (`uktoolchain doctor | head -1`)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _end_like_a_closed_pipe() -> int:
+    """End quietly, as C tools do when their reader is gone: by SIGPIPE (the shell reports 141).
+    What is still buffered for stdout is dropped rather than reported at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGPIPE)
+    return 128 + signal.SIGPIPE  # what a shell would report, should the signal not end us

@@ -23,7 +23,7 @@ from uktoolchain.engine.model import BUILD, DOWNLOAD, InstalledPackage, Plan, Pl
 from uktoolchain.engine.remotes import RemoteSettings
 from uktoolchain.engine.scheduler import Job, Scheduler, Timings
 from uktoolchain.errors import ConfigError, MirrorsUnreachableError, RemoteError, SourceOverrideError
-from uktoolchain.home import Home, home_error
+from uktoolchain.home import Home, home_error, require_path_for_builds, require_path_for_use
 from uktoolchain.resources import BASE_RECIPE, RecipeIndex
 from uktoolchain.sources import (
     Checksum,
@@ -91,6 +91,7 @@ class Installer:
         return self._with_home(True, export)
 
     def _with_home(self, wait: bool, work):
+        require_path_for_use(self.home.root)
         self.home.ensure_writable()
         try:
             with home_lock(self.home.lock_file, wait, self.say):
@@ -105,7 +106,7 @@ class Installer:
         local_digests = {}
         for override in overrides:
             rules = self._conandata(self.index.recipe_dir(override.component)).get("local_source", {})
-            check_local_source(override, rules)
+            check_local_source(override, rules, self.catalogue.versions.get(override.component))
             digest = self.store.stage_override(override)
             local_digests[override.component] = digest
             self.say(f"using local source for {override.component} (sha256 {digest}) from {override.path}")
@@ -170,6 +171,8 @@ class Installer:
                 self.say(f"remote {name} is unreachable ({reason}); building here what it would have provided")
             if not options.build_missing:
                 self._refuse_builds(plan, engine)
+            if any(package.action == BUILD for package in plan.packages.values()):
+                require_path_for_builds(self.home.root)
             self._fetch_extras_first(targets, plan, recipe_dirs, backups)
             jobs = {
                 label: Job(

@@ -188,6 +188,9 @@ def _signal_group(process: subprocess.Popen, sig: int) -> None:
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> list[str]:
+    """The last ``lines`` lines of a job's log that say something: Conan writes every step's
+    error (source, patch, build, package) last, but may end with blank lines; progress lines
+    rewritten with carriage returns count as their final state."""
     try:
         with open(path, "rb") as stream:
             stream.seek(0, os.SEEK_END)
@@ -196,4 +199,7 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> list[str]:
             text = stream.read().decode(errors="replace")
     except OSError:
         return []
-    return text.splitlines()[-lines:]
+    kept = [line.rstrip().rsplit("\r", 1)[-1] for line in text.split("\n")]
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return kept[-lines:]

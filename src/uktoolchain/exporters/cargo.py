@@ -83,11 +83,16 @@ def cargo_environment(home: Home, target: str, packages: list[InstalledPackage],
         "CARGO": str(toolchain.cargo),
         "UKTOOLCHAIN_CARGO_CONFIG": str(render_config(home, target, rust, toolchain)),
     }
-    for item in rust:
-        # cargo splits this on whitespace: a home with spaces needs the config file instead.
+    # cargo splits CARGO_TARGET_<NAME>_RUSTFLAGS on whitespace: a sysroot whose path has a space
+    # (a home under "Application Support") goes in CARGO_ENCODED_RUSTFLAGS instead, whose
+    # arguments are separated by 0x1f, for a single target; with several, only in the config files.
+    spaced = any(_has_space(str(item.sysroot)) for item in rust)
+    for item in rust if not spaced else ():
         values[f"CARGO_TARGET_{item.env_name}_RUSTFLAGS"] = f"--sysroot={item.sysroot}"
     if len({item.name for item in rust}) == 1:
         values["CARGO_BUILD_TARGET"] = rust[0].cargo_target
+        if spaced:  # with a target set, cargo gives these to the target's crates only
+            values["CARGO_ENCODED_RUSTFLAGS"] = f"--sysroot\x1f{rust[0].sysroot}"
     # One config file per unikernel target ($UKTOOLCHAIN_CARGO_DIR/<target>.toml), for use within
     # this environment: dune rules of
     # several contexts pick theirs with `cargo --config` and the context's UKTOOLCHAIN_TARGET. (A
@@ -97,10 +102,10 @@ def cargo_environment(home: Home, target: str, packages: list[InstalledPackage],
     for unikernel in unikernels:
         mine = [item for item in rust if item.name.startswith(f"{unikernel.arch}-")]
         if mine:
-            # No rustflags: the environment's CARGO_TARGET_<NAME>_RUSTFLAGS has the --sysroot, and
-            # cargo would add a second one from here.
+            # No rustflags when the environment's CARGO_TARGET_<NAME>_RUSTFLAGS has the --sysroot:
+            # cargo would add a second one from here. (CARGO_ENCODED_RUSTFLAGS replaces them.)
             atomic.write_text_if_changed(directory / f"{unikernel.name}.toml",
-                                         config_text(unikernel.name, mine[:1], toolchain, rustflags=False))
+                                         config_text(unikernel.name, mine[:1], toolchain, rustflags=spaced))
             values["UKTOOLCHAIN_CARGO_DIR"] = str(directory)
     return values
 
@@ -139,6 +144,10 @@ def render_config(home: Home, target: str, rust: list[RustTarget], toolchain: Ru
     path = home.rendered / target / "cargo-config.toml"
     atomic.write_text_if_changed(path, config_text(target, rust, toolchain))
     return path
+
+
+def _has_space(path: str) -> bool:
+    return any(character.isspace() for character in path)
 
 
 def _toml(value: str) -> str:

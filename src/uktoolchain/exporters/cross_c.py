@@ -8,6 +8,7 @@ link into a unikernel. Paths are this machine's, rendered at use time like findl
 """
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,12 +47,16 @@ def c_toolchains(packages: list[InstalledPackage], conan_home: Path) -> dict[str
 
 
 def c_variables(toolchain: CToolchain, binding: str) -> dict[str, str]:
-    """CC, AR, ... CFLAGS, LDFLAGS for one target (the binding is a link-time choice)."""
+    """CC, AR, ... for one target, and UKTOOLCHAIN_CFLAGS / UKTOOLCHAIN_LDFLAGS (the binding is a
+    link-time choice) for builds that want flags spelled out: `make LDFLAGS="$UKTOOLCHAIN_LDFLAGS"`,
+    bindgen or Rust's cc crate with another compiler (the cc wrapper adds the include path itself)."""
     values = {name: str(toolchain.tool(tool)) for name, tool in _TOOLS.items()}
-    # The cc wrapper adds these itself; tools that take include paths from CFLAGS (bindgen,
-    # Rust's cc crate with another compiler) need them spelled out.
-    values["CFLAGS"] = f"-I{toolchain.sysroot}/include"
-    values["LDFLAGS"] = f"-z solo5-abi={binding}"
+    # Never CFLAGS, CPPFLAGS, LDFLAGS or another variable make passes to $(CC) by itself: MirageOS
+    # libraries build C with `CC=ocamlfind -toolchain solo5 ocamlopt` (mirage-solo5's bindings
+    # Makefile), and ocamlopt refuses C flags (`ocamlopt: unknown option '-I/...'`).
+    # A path with spaces is shell-quoted: make and CMake pass flags through a shell.
+    values["UKTOOLCHAIN_CFLAGS"] = "-I" + shlex.quote(f"{toolchain.sysroot}/include")
+    values["UKTOOLCHAIN_LDFLAGS"] = f"-z solo5-abi={binding}"
     return values
 
 

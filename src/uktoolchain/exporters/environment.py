@@ -49,8 +49,12 @@ def target_environment(home: Home, target: str, packages: list[InstalledPackage]
         site = home.site / target / "lib"
         try:
             values["OCAMLFIND_CONF"] = str(render_findlib_conf(home, target, site, ocamlpath))
-            for toolchain, sysroot in cross_toolchains(packages, home.conan):
+            toolchains = cross_toolchains(packages, home.conan)
+            for toolchain, sysroot in toolchains:
                 render_findlib_toolchain(home, target, toolchain, sysroot)
+            alias = upstream_alias(toolchains)
+            if alias is not None:
+                render_findlib_toolchain(home, target, UPSTREAM_TOOLCHAIN, alias[1], site_name=alias[0])
         except OSError as exc:  # a read-only or full home: say so, not a traceback
             raise home_error(home.root, exc) from exc
         values["CAML_LD_LIBRARY_PATH"] = f"{site}/stublibs:" + values.get("CAML_LD_LIBRARY_PATH", "${CAML_LD_LIBRARY_PATH}")
@@ -69,9 +73,10 @@ def target_environment(home: Home, target: str, packages: list[InstalledPackage]
 
 def c_environment(home: Home, unikernels: list[Target], packages: list[InstalledPackage]) -> dict[str, str]:
     """CMake toolchain files for every unikernel target (UKTOOLCHAIN_CMAKE_DIR/<target>.cmake)
-    and, for a single target, CC/AR/.../CFLAGS/LDFLAGS and CMAKE_TOOLCHAIN_FILE (CMake >= 3.21
-    reads it from the environment). Several targets have no single CC: use their files, or the
-    dune contexts of `uktoolchain workspace`, which set each context's own."""
+    and, for a single target, CC/AR/..., UKTOOLCHAIN_CFLAGS/UKTOOLCHAIN_LDFLAGS and
+    CMAKE_TOOLCHAIN_FILE (CMake >= 3.21 reads it from the environment). Several targets have no
+    single CC: use their files, or the dune contexts of `uktoolchain workspace`, which set each
+    context's own."""
     toolchains = cross_c.c_toolchains(packages, home.conan)
     directory = home.rendered / "cmake"
     values: dict[str, str] = {}
@@ -88,6 +93,20 @@ def c_environment(home: Home, unikernels: list[Target], packages: list[Installed
         values.update(cross_c.c_variables(toolchains[only.arch], only.binding))
         values["CMAKE_TOOLCHAIN_FILE"] = str(files[only.name])
     return values
+
+
+# ocaml-solo5 installs its findlib toolchain as `solo5` for every architecture (one per opam
+# switch), and MirageOS writes `(toolchain solo5)` for every Solo5 target. Ours are named per
+# architecture (`solo5`, `solo5_aarch64`) so both fit in one environment.
+UPSTREAM_TOOLCHAIN = "solo5"
+
+
+def upstream_alias(toolchains: list[tuple[str, Path]]) -> tuple[str, Path] | None:
+    """The toolchain to render also as `solo5`, when the environment has exactly one cross-compiler
+    and it has another name (aarch64 alone): there the upstream name is unambiguous."""
+    if len(toolchains) == 1 and toolchains[0][0] != UPSTREAM_TOOLCHAIN:
+        return toolchains[0]
+    return None
 
 
 def cross_toolchains(packages: list[InstalledPackage], conan_home: Path) -> list[tuple[str, Path]]:
@@ -121,11 +140,13 @@ def render_findlib_conf(home: Home, target: str, site: Path, ocamlpath: str) -> 
     return path
 
 
-def render_findlib_toolchain(home: Home, target: str, toolchain: str, sysroot: Path) -> Path:
+def render_findlib_toolchain(home: Home, target: str, toolchain: str, sysroot: Path,
+                             site_name: str | None = None) -> Path:
     """findlib.conf.d/<toolchain>.conf: `ocamlfind -toolchain <toolchain>` and dune's
     (toolchain ...) contexts use the cross tools (each wrapped to set its own OCAMLLIB) and only
-    cross-compiled libraries. ocamlcp is left out: it would run the host ocamlc."""
-    site = home.site / target / toolchain
+    cross-compiled libraries. ocamlcp is left out: it would run the host ocamlc. An alias
+    (``site_name``: the toolchain it stands for) shares that toolchain's site directory."""
+    site = home.site / target / (site_name or toolchain)
     site.mkdir(parents=True, exist_ok=True)
     entries = {
         "path": f"{sysroot}/lib/ocaml:{sysroot}/lib:{site}",

@@ -44,10 +44,12 @@ def context_env_vars(target: Target) -> str:
     """Variables for the actions of a target's context: rules that run make or CMake get the
     target's C tools. Bare names (found on PATH after `uktoolchain env`), so the file holds no
     path of this machine; UKTOOLCHAIN_TARGET names the CMake toolchain file
-    ($UKTOOLCHAIN_CMAKE_DIR/<target>.cmake) and cargo's ($UKTOOLCHAIN_CARGO_DIR/<target>.toml)."""
+    ($UKTOOLCHAIN_CMAKE_DIR/<target>.cmake) and cargo's ($UKTOOLCHAIN_CARGO_DIR/<target>.toml).
+    The link flag is UKTOOLCHAIN_LDFLAGS, not LDFLAGS: make passes LDFLAGS to $(CC) by itself, and
+    MirageOS libraries' Makefiles set CC to ocamlopt (see cross_c.c_variables)."""
     prefix = f"{target.arch}-solo5-ocaml-"
     pairs = [("UKTOOLCHAIN_TARGET", target.name), ("CC", f"{prefix}cc"), ("AR", f"{prefix}ar"),
-             ("RANLIB", f"{prefix}ranlib"), ("LDFLAGS", f'"-z solo5-abi={target.binding}"')]
+             ("RANLIB", f"{prefix}ranlib"), ("UKTOOLCHAIN_LDFLAGS", f'"-z solo5-abi={target.binding}"')]
     return " ".join(f"({name} {value})" for name, value in pairs)
 
 
