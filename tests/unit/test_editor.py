@@ -147,3 +147,39 @@ def test_workspace_merlin_refusals(targets):
         workspace.render(targets("spt"), None, merlin="virtio")
     with pytest.raises(ConfigError, match="own context mine has \\(merlin\\)"):
         workspace.render(targets("spt"), "(lang dune 3.0)\n(context (default (name mine) (merlin)))\n", merlin="spt")
+
+
+def _rules(component: str) -> dict:
+    import yaml
+
+    return yaml.safe_load((REPO / "recipes" / component / "conandata.yml").read_text())["local_source"]
+
+
+def test_merlin_tag_tree_is_known_by_its_top_directory(tmp_path):
+    from uktoolchain.errors import SourceOverrideError
+    from uktoolchain.sources import SourceOverride, check_local_source
+
+    tree = tmp_path / "merlin-5.4.1-503"
+    for name in _rules("merlin")["required"] + ["merlin.opam"]:
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        (tree / name).write_text('opam-version: "2.0"\n')
+    check_local_source(SourceOverride("merlin", tree), _rules("merlin"), "5.4.1-503")
+    with pytest.raises(SourceOverrideError, match="is version 5.4.1-503, but uktoolchain builds merlin 5.7.1-504"):
+        check_local_source(SourceOverride("merlin", tree), _rules("merlin"), "5.7.1-504")
+    (tree / "merlin.opam").write_text('opam-version: "2.0"\nversion: "5.7.1-504"\n')  # a release's says it
+    check_local_source(SourceOverride("merlin", tree), _rules("merlin"), "5.7.1-504")
+
+
+EDITOR_SOURCES = Path(os.environ.get("UKTOOLCHAIN_TEST_EDITOR_SOURCES", "/nonexistent"))
+DEBIAN = {"merlin": ("ocaml-merlin_5.4.1-503+ds.orig.tar.xz", "5.4.1-503"),
+          "menhir": ("menhir_20240715+ds.orig.tar.xz", "20240715"), "yojson": ("yojson_2.0.2.orig.tar.gz", "2.0.2")}
+
+
+@pytest.mark.parametrize("component", sorted(DEBIAN))
+def test_debian_sources_pass_the_local_source_rules(component):
+    from uktoolchain.sources import SourceOverride, check_local_source
+
+    name, version = DEBIAN[component]
+    if not (EDITOR_SOURCES / name).is_file():
+        pytest.skip("UKTOOLCHAIN_TEST_EDITOR_SOURCES (ci/fetch-editor-sources.sh) not given")
+    check_local_source(SourceOverride(component, EDITOR_SOURCES / name), _rules(component), version)
