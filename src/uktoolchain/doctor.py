@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from uktoolchain.errors import UsageError
@@ -62,6 +62,7 @@ class Check:
     detail: str
     install: dict[str, str] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    advice: tuple[str, ...] = ()  # further lines shown under the result (e.g. editor settings)
 
     def hint(self, platform: str) -> str:
         """One line telling the user on ``platform`` what to run (or why nothing applies)."""
@@ -197,6 +198,7 @@ _SPECS: dict[str, tuple[str, str]] = {
     "mtools": ("mtools (mcopy)", "aarch64-rpi4 SD image"),
     "mkfs.vfat": ("mkfs.vfat (dosfstools)", "aarch64-rpi4 SD image"),
     "rust": ("Rust (rustc, cargo, rust-src)", "install --with rust"),
+    "editor": ("editor support (ocamlmerlin)", "editors: completion and types"),
 }
 CHECK_KEYS: tuple[str, ...] = tuple(_SPECS)
 
@@ -452,6 +454,18 @@ def _check_rust() -> Check:
     return _mk(key, False, detail + lacks(others[1:], "also"), install, notes)
 
 
+def _check_editor() -> Check:
+    # Not a host program: what the installed targets have (install --with editor).
+    from uktoolchain import editor
+    from uktoolchain.home import Home
+    from uktoolchain.resources import RecipeIndex
+    from uktoolchain.targets import Catalogue
+
+    found = editor.check(Home.discover(), Catalogue.load(RecipeIndex.discover().catalogue_file))
+    command = "uktoolchain install TARGET --with editor  (e.g. spt, or unix)"
+    return replace(_mk("editor", found.ok, found.detail, {p: command for p in PLATFORMS}), advice=found.advice)
+
+
 _CHECKS: dict[str, Callable[[], Check]] = {
     "cc": _check_cc,
     "make": _check_make,
@@ -466,6 +480,7 @@ _CHECKS: dict[str, Callable[[], Check]] = {
     "mtools": _check_mtools,
     "mkfs.vfat": _check_mkfs_vfat,
     "rust": _check_rust,
+    "editor": _check_editor,
 }
 
 
@@ -507,4 +522,5 @@ def render_plain(checks: Iterable[Check], platform: str) -> str:
         else:
             hint = " ".join(check.hint(platform).split())
             lines.append(f"MISSING {check.name} (needed for {check.needed_for}): {hint} -- {detail}")
+        lines += [f"        {line}" for line in check.advice]
     return "\n".join(lines)

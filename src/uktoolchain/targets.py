@@ -136,9 +136,11 @@ class Catalogue:
         unknown = [e for e in extras if e not in self.extras]
         if unknown:
             raise UsageError(f"unknown extra {', '.join(unknown)}", f"known extras: {', '.join(self.extras) or 'none'}")
-        if extras and target.arch == "host":
-            raise UsageError(f"extras are for unikernel targets; {target.name} is not one",
-                             "give a Solo5 target, e.g. uktoolchain install spt --with rust")
+        # Extras built per target architecture (rust) need one; host tools (editor) go anywhere.
+        per_arch = [e for e in extras if self.per_arch.intersection(self.extras[e])]
+        if per_arch and target.arch == "host":
+            raise UsageError(f"the {', '.join(per_arch)} extra is for unikernel targets; {target.name} is not one",
+                             f"give a Solo5 target, e.g. uktoolchain install spt --with {per_arch[0]}")
         added = tuple(c for e in extras for c in self.extras[e] if c not in target.components)
         return replace(target, components=target.components + tuple(dict.fromkeys(added)), extras=extras)
 

@@ -225,7 +225,7 @@ def test_which_filters_and_keeps_canonical_order():
 def test_all_checks_run_and_render_one_line_each():
     checks = doctor.run_checks()
     assert [c.key for c in checks] == list(doctor.CHECK_KEYS)
-    assert len(checks) == len(doctor.CHECK_KEYS) == 13
+    assert len(checks) == len(doctor.CHECK_KEYS) == 14
     for platform in ("debian", "fedora", "macos", "unknown"):
         lines = doctor.render_plain(checks, platform).splitlines()
         assert len(lines) == len(checks)

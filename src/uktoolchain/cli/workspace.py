@@ -18,6 +18,9 @@ def register(sub) -> None:
     add_set_option(parser)
     parser.add_argument("-o", "--output", type=Path, default=Path("dune-workspace"),
                         help="the file to write or merge into (default: ./dune-workspace); its directory must exist")
+    parser.add_argument("--merlin", metavar="TARGET",
+                        help="the context editors see through merlin (default: the workspace's own "
+                        "(merlin) context, else the first unikernel target)")
     parser.set_defaults(run=run)
 
 
@@ -30,10 +33,11 @@ def run(args) -> int:
     if project is not None:
         raise mirage.refuse_workspace(project, targets)
     try:
-        workspace.write(args.output, targets)
+        editors = workspace.write(args.output, targets, args.merlin)
     except OSError as exc:
         raise home_error_for_path(args.output, exc) from exc
     names = " ".join(t.name for t in targets)
-    print(f"wrote {args.output}: contexts {', '.join(t.name for t in targets if t.binding)}", file=sys.stderr)
+    print(f"wrote {args.output}: contexts {', '.join(t.name for t in targets if t.binding)}; "
+          f"editors (merlin) see {editors}", file=sys.stderr)
     print(f'build with:  eval "$(uktoolchain env {names})" && dune build', file=sys.stderr)
     return 0

@@ -19,7 +19,7 @@ from uktoolchain.config import Config
 from uktoolchain.engine import conan_home, stamps, state
 from uktoolchain.engine.lock import home_lock
 from uktoolchain.engine.lockfile import Pins, ToolchainLock
-from uktoolchain.engine.model import BUILD, DOWNLOAD, InstalledPackage, Plan
+from uktoolchain.engine.model import BUILD, DOWNLOAD, InstalledPackage, Plan, PlannedPackage
 from uktoolchain.engine.remotes import RemoteSettings
 from uktoolchain.engine.scheduler import Job, Scheduler, Timings
 from uktoolchain.errors import ConfigError, MirrorsUnreachableError, RemoteError, SourceOverrideError
@@ -173,6 +173,7 @@ class Installer:
                 self._refuse_builds(plan, engine)
             if any(package.action == BUILD for package in plan.packages.values()):
                 require_path_for_builds(self.home.root)
+            self._fetch_extras_first(targets, plan, recipe_dirs, backups)
             jobs = {
                 label: Job(
                     package=package,
@@ -214,6 +215,29 @@ class Installer:
                 local_sources=tuple(local[c] for c in sorted(local) if c in used)))
             report[target.name] = packages
         return InstallReport(plan, report)
+
+    def _fetch_extras_first(self, targets: list[Target], plan: Plan, recipe_dirs: dict[str, Path],
+                            backups: list[str]) -> None:
+        """An optional part (--with editor) whose sources cannot be had fails the install before
+        anything is built: one error naming the part and every archive it lacks, the installed
+        toolchain as it was, instead of a failure after the compiler took minutes to build."""
+        owners = {c: extra for t in targets for extra in t.extras for c in self.catalogue.extras[extra]}
+        missing: dict[str, list[tuple[PlannedPackage, MirrorsUnreachableError]]] = {}
+        for package in plan.packages.values():
+            extra = owners.get(package.name)
+            fetch = self._fetcher([package.name], recipe_dirs, backups) if extra and package.action == BUILD else None
+            if fetch is None:
+                continue
+            try:
+                fetch(lambda done, total: None)
+            except MirrorsUnreachableError as exc:
+                missing.setdefault(extra, []).append((package, exc))
+        for extra, failures in missing.items():
+            names = ", ".join(f"{package.name} {package.version}" for package, _ in failures)
+            first = failures[0][1]
+            raise MirrorsUnreachableError(
+                f"--with {extra}: no source reachable for {names}; nothing was built (first: {first.message})",
+                first.hint)
 
     def _refuse_builds(self, plan: Plan, engine) -> None:
         missing = [label for label, package in plan.packages.items() if package.action == BUILD]

@@ -3,8 +3,10 @@
 Each context is named after its target, uses the findlib toolchain of the target's architecture
 (``solo5`` or ``solo5_aarch64``, rendered by ``uktoolchain env``) and links the target's Solo5
 binding (``-cclib "-z solo5-abi=<binding>"``), so one ``dune build`` builds a project for all of
-them. uktoolchain owns only the lines between its markers: rerunning replaces them, the user's own
-contexts and settings stay as they are.
+them. One context carries (merlin): editors then complete and type against that target's
+compiler and libraries (the cross sysroot's, through its findlib toolchain). uktoolchain owns
+only the lines between its markers: rerunning replaces them, the user's own contexts and
+settings stay as they are.
 """
 from __future__ import annotations
 
@@ -53,18 +55,29 @@ def context_env_vars(target: Target) -> str:
 
 def user_context_names(text: str) -> set[str]:
     """Names of the contexts a workspace declares outside our block ("default" included)."""
-    names = set()
+    return set(_user_contexts(text))
+
+
+def user_merlin_context(text: str) -> str | None:
+    """The context outside our block that has (merlin), if any (dune allows one per workspace)."""
+    return next((name for name, merlin in _user_contexts(text).items() if merlin), None)
+
+
+def _user_contexts(text: str) -> dict[str, bool]:
+    """Context name -> whether it has (merlin), for the contexts outside our block."""
+    contexts: dict[str, bool] = {}
     for form in read_sexps(_BLOCK.sub("", text)):
         if not (isinstance(form, list) and form[:1] == ["context"] and len(form) > 1):
             continue
         spec = form[1]
         if spec == "default":
-            names.add("default")
+            contexts["default"] = False
         elif isinstance(spec, list) and spec:
             named = [f[1] for f in spec[1:] if isinstance(f, list) and len(f) == 2 and f[0] == "name"]
             switch = [f[1] for f in spec[1:] if isinstance(f, list) and len(f) == 2 and f[0] == "switch"]
-            names.add(named[0] if named else (switch[0] if spec[0] == "opam" and switch else "default"))
-    return names
+            name = named[0] if named else (switch[0] if spec[0] == "opam" and switch else "default")
+            contexts[name] = ["merlin"] in spec[1:]
+    return contexts
 
 
 def read_sexps(text: str) -> list:
@@ -88,8 +101,25 @@ def read_sexps(text: str) -> list:
     return stack[0]
 
 
-def render(targets: list[Target], existing: str | None) -> str:
-    """The new content of the dune-workspace file (``existing``: its current content, if any)."""
+def merlin_context(targets: list[Target], existing: str | None, chosen: str | None = None) -> str:
+    """The context editors see through merlin: ``chosen`` (a unikernel target given), else the
+    workspace's own (merlin) context, else the first unikernel target. dune allows one."""
+    unikernels = [t.name for t in targets if t.binding]
+    mine = user_merlin_context(existing or "")
+    if chosen is None:
+        return mine or unikernels[0]
+    if chosen not in unikernels:
+        raise ConfigError(f"--merlin {chosen} is not one of the unikernel contexts written ({', '.join(unikernels)})",
+                          f"give one of them, e.g. --merlin {unikernels[0]}")
+    if mine is not None:
+        raise ConfigError(f"the dune-workspace's own context {mine} has (merlin), and dune allows one",
+                          f"remove (merlin) from {mine}, or leave out --merlin")
+    return chosen
+
+
+def render(targets: list[Target], existing: str | None, merlin: str | None = None) -> str:
+    """The new content of the dune-workspace file (``existing``: its current content, if any);
+    ``merlin``: the target whose context editors see (default: see merlin_context)."""
     unikernels = [t for t in targets if t.binding]
     if not unikernels:
         raise ConfigError("a dune-workspace needs at least one unikernel target",
@@ -99,12 +129,12 @@ def render(targets: list[Target], existing: str | None) -> str:
     if clashes:
         raise ConfigError(f"the dune-workspace already has contexts named {', '.join(clashes)}",
                           "rename or remove them, or write elsewhere with -o")
-    has_merlin = "(merlin)" in _BLOCK.sub("", existing or "")
+    editor_context = merlin_context(targets, existing, merlin)
     block = [BEGIN]
     if "default" not in taken:
         block.append("(context default)")  # (host default) needs it
-    for index, target in enumerate(unikernels):
-        block.append(context_stanza(target, merlin=index == 0 and not has_merlin).rstrip("\n"))
+    for target in unikernels:
+        block.append(context_stanza(target, merlin=target.name == editor_context).rstrip("\n"))
     block.append(END)
     text = "\n".join(block) + "\n"
     if existing is None or not existing.strip():
@@ -116,8 +146,9 @@ def render(targets: list[Target], existing: str | None) -> str:
     return existing.rstrip("\n") + "\n\n" + text
 
 
-def write(path: Path, targets: list[Target]) -> str:
+def write(path: Path, targets: list[Target], merlin: str | None = None) -> str:
+    """Write (or merge into) the file; returns the context that got (merlin)."""
     existing = path.read_text() if path.is_file() else None
-    content = render(targets, existing)
+    content = render(targets, existing, merlin)
     atomic.write_text(path, content)
-    return content
+    return merlin_context(targets, existing, merlin)
