@@ -95,6 +95,13 @@ def make_override(name: str, raw_path: str, known_components: list[str]) -> Sour
     return SourceOverride(name, path)
 
 
+def local_source_example(rules: dict, version: str | None) -> str | None:
+    """The recipe's example of a ``--source`` argument, for the version being built ("{version}"
+    in conandata stands for it, so that no version is written twice)."""
+    example = rules.get("example")
+    return example.replace("{version}", version) if example and version else example
+
+
 def check_local_source(override: SourceOverride, rules: dict, version: str | None = None) -> None:
     """Refuse, before anything is built, a local source that is not the component's at ``version``.
 
@@ -109,7 +116,7 @@ def check_local_source(override: SourceOverride, rules: dict, version: str | Non
     if not required and not (probes and version):
         return
     tree = SourceTree.of(override)
-    example = rules.get("example")
+    example = local_source_example(rules, version)
     if required:
         subdirs = list(rules.get("subdirs") or ["."])
         if not any(all(_in(subdir, name) in tree.files for name in required) for subdir in subdirs):

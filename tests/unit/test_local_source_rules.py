@@ -90,6 +90,9 @@ def test_another_version_is_refused_naming_both(component, tmp_path):
         assert refused.value.message == (f"local source for {component} ({path}) is version 9.8.7, "
                                          f"but uktoolchain builds {component} {VERSIONS[component]}")
         assert f"give the {component} {VERSIONS[component]} source" in refused.value.hint
+        # The example names the version being built, whatever the set (conandata writes {version}).
+        assert "{version}" not in refused.value.hint and "{version}" in conandata(component)["local_source"]["example"]
+        assert VERSIONS[component] in refused.value.hint.split("e.g.", 1)[1]
 
 
 @pytest.mark.parametrize("component", sorted(VERSION_FILES))

@@ -30,6 +30,7 @@ from uktoolchain.sources import (
     SourceOverride,
     SourceStore,
     check_local_source,
+    local_source_example,
     override_signature,
     source_entries,
 )
@@ -294,8 +295,8 @@ class Installer:
         wanted = []
         for component in components:
             data = self._conandata(recipe_dirs[component])
-            hint = (data.get("local_source") or {}).get("example")
             version = self.catalogue.versions[component]
+            hint = local_source_example(data.get("local_source") or {}, version)
             if version not in data["sources"]:
                 continue
             for name, entry in source_entries(data["sources"][version]):
