@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -98,3 +100,39 @@ def credentials(remote: str, server) -> dict:
     """Conan's credential variables for ``remote`` (how CI passes secrets)."""
     upper = remote.replace("-", "_").upper()
     return {f"CONAN_LOGIN_USERNAME_{upper}": server.user, f"CONAN_PASSWORD_{upper}": server.password}
+
+
+# -- the slow end-to-end tests' shared host toolchain ------------------------------------------
+# The OCaml 5.3 set's host toolchain, built once per run from package registries' sources (the
+# longest build CI makes, ~7 min) and copied into each test that needs it; copying a home is
+# what users do too (a home has no path of its own in it).
+
+
+@dataclass(frozen=True)
+class BuiltHome:
+    root: Path
+    install: subprocess.CompletedProcess  # the install that built it, for tests to examine
+
+    def copy_to(self, destination: Path) -> Path:
+        if destination.exists():
+            shutil.rmtree(destination)
+        shutil.copytree(self.root, destination, symlinks=True)
+        return destination
+
+
+@pytest.fixture(scope="session")
+def unix53(tmp_path_factory) -> BuiltHome:
+    """A home with the 5.3 set's `unix` (OCaml from npm, findlib/dune from Debian's origs)."""
+    source, mirror = os.environ.get("UKTOOLCHAIN_TEST_OCAML_SOURCE"), os.environ.get("UKTOOLCHAIN_TEST_MIRROR")
+    if not (source and mirror):
+        pytest.skip("set UKTOOLCHAIN_TEST_OCAML_SOURCE (an OCaml 5.3.0 source tarball) and UKTOOLCHAIN_TEST_MIRROR "
+                    "(findlib/dune archives named by sha256); `ci/fetch-local-sources.sh` prints both")
+    root = tmp_path_factory.mktemp("unix53") / "home"
+    env = {**os.environ, "UKTOOLCHAIN_HOME": str(root), "UKTOOLCHAIN_SOURCE_MIRROR": mirror,
+           "UKTOOLCHAIN_OCAML": "5.3"}
+    env.pop("UKTOOLCHAIN_RECIPES", None)
+    result = subprocess.run([sys.executable, "-m", "uktoolchain", "install", "unix", "--plain",
+                             "--source", f"ocaml={source}"], capture_output=True, text=True, env=env,
+                            timeout=3600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return BuiltHome(root, result)
