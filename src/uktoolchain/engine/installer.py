@@ -118,9 +118,11 @@ class Installer:
 
         conf = [f"{CONF_SOURCE_DIRS}={[str(self.home.sources)] + [str(m) for m in self.config.mirror_dirs]}"]
         if stamps.RUST_SYSROOT in self.catalogue.components_of(targets):  # built by the host's Rust toolchain: choose it now
-            from uktoolchain.rust_toolchain import select
+            from uktoolchain.rust_toolchain import record_choice, save_record
 
-            toolchain = select()
+            record = record_choice()  # the rule, applied now; env and no-op installs stat what it looked at
+            save_record(stamps.rust_record_file(self.home), record)
+            toolchain = record.toolchain
             self.say(f"using Rust {toolchain.release}: {toolchain.rustc}, {toolchain.cargo}")
             conf += toolchain.conan_conf()
         # One Conan graph per target architecture: a graph holds one build of each component.
@@ -172,7 +174,8 @@ class Installer:
         for target in targets:
             labels = self.catalogue.labels_of(target)
             packages = [installed[label] for label in _with_dependencies(labels, plan)]
-            fingerprint = stamps.fingerprint(self.index, self.catalogue, target, overrides_by_component)
+            fingerprint = stamps.fingerprint(self.index, self.catalogue, target, overrides_by_component,
+                                             stamps.rust_record_file(self.home))
             stamps.write_stamp(self.home, target, fingerprint, packages)
             report[target.name] = packages
         return InstallReport(plan, report)
