@@ -1,7 +1,6 @@
 import os
 
 from conan import ConanFile
-from conan.tools.build import build_jobs
 
 
 class Dune(ConanFile):
@@ -15,11 +14,12 @@ class Dune(ConanFile):
 
     def build(self):
         # The steps of dune.opam: a bootstrap dune, then the release build of dune itself.
-        jobs = build_jobs(self)
         env = ["conanbuild", "conanrun"]
-        self.run(f"ocaml boot/bootstrap.ml -j {jobs}", cwd=self.source_folder, env=env)
-        self.run("./_boot/dune.exe build dune.install --release --profile dune-bootstrap"
-                 f" -j {jobs}", cwd=self.source_folder, env=env)
+        with self.uk_job_slots() as jobs:  # dune knows no jobserver: as many jobs as slots are free
+            self.run(f"ocaml boot/bootstrap.ml -j {jobs}", cwd=self.source_folder, env=env)
+        with self.uk_job_slots() as jobs:
+            self.run("./_boot/dune.exe build dune.install --release --profile dune-bootstrap"
+                     f" -j {jobs}", cwd=self.source_folder, env=env)
 
     def package(self):
         destdir = os.path.join(self.build_folder, "staged")

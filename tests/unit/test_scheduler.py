@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 
 from uktoolchain.console import PlainView
@@ -49,3 +50,53 @@ def test_dependants_start_after_their_dependencies(tmp_path):
     times = run(plan, tmp_path, parallel=2)
     assert times["dune"][0] >= times["ocaml"][1] and times["findlib"][0] >= times["ocaml"][1]
     assert overlap(times["dune"], times["findlib"])
+
+
+def test_builds_of_one_recipe_revision_run_side_by_side_once_its_source_folder_is_complete(tmp_path):
+    """The first build fills the shared source folder (here: writes a file at once); the second
+    starts when it is complete, not when the first build ends."""
+    plan = Plan({p.label: p for p in (package("solo5[x86_64]", "solo5/1#r1"), package("solo5[aarch64]", "solo5/1#r1"))})
+    source = tmp_path / "source-complete"
+    jobs = {}
+    for label, pkg in plan.packages.items():
+        record = tmp_path / f"{label}.times"
+        code = (f"import time; open({str(source)!r}, 'w').close(); a=time.time(); time.sleep(0.6); "
+                f"open({str(record)!r},'w').write(f'{{a}} {{time.time()}}')")
+        jobs[label] = Job(package=pkg, command=[sys.executable, "-c", code], log_path=tmp_path / f"{label}.log",
+                          fetch=None, source_ready=source.exists)
+    Scheduler(plan, jobs, {}, PlainView(io.StringIO()), Timings(tmp_path / "timings.json"), 2).run()
+    times = {label: tuple(map(float, (tmp_path / f"{label}.times").read_text().split())) for label in plan.packages}
+    assert overlap(times["solo5[x86_64]"], times["solo5[aarch64]"])
+
+
+def test_builds_hold_a_slot_of_the_jobserver_while_they_run(tmp_path):
+    """Three independent builds, a pool of two slots: never three at once, whatever --jobs says."""
+    from uktoolchain.engine.jobserver import JobServer
+
+    plan = Plan({p.label: p for p in (package("a", "a/1#r"), package("b", "b/1#r"), package("c", "c/1#r"))})
+    jobs = {label: interval_job(p, tmp_path) for label, p in plan.packages.items()}
+    with JobServer(2) as pool:
+        Scheduler(plan, jobs, {}, PlainView(io.StringIO()), Timings(tmp_path / "timings.json"), 3, pool).run()
+        fd = os.open(pool.path, os.O_RDONLY | os.O_NONBLOCK)
+        assert os.read(fd, 10) == b"++"  # every slot given back
+        os.close(fd)
+    times = {label: tuple(map(float, (tmp_path / f"{label}.times").read_text().split())) for label in plan.packages}
+    pairs = [(x, y) for x in times for y in times if x < y]
+    assert sum(overlap(times[x], times[y]) for x, y in pairs) >= 1  # two side by side
+    assert not all(overlap(times[x], times[y]) for x, y in pairs)  # never all three
+
+
+def test_waiting_for_a_slot_ends_when_cancelled(tmp_path):
+    import threading
+
+    from uktoolchain.engine.jobserver import JobServer
+
+    with JobServer(1) as pool:
+        never = threading.Event()
+        assert pool.acquire(never)
+        cancelled = threading.Event()
+        cancelled.set()
+        assert not pool.acquire(cancelled)  # the only slot is taken: gives up instead of waiting
+        pool.release()
+        assert pool.acquire(never)
+    assert not pool.path.exists()

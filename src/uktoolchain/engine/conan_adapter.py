@@ -36,6 +36,7 @@ class ConanEngine:
         self.use_remotes = use_remotes
         # Remotes that failed to answer during this run (name -> reason): left out from then on.
         self.unreachable: dict[str, str] = {}
+        self._shared_source: set[str] = set()  # recipes that build in their source folder (see source_ready)
         self._verify_lock = threading.Lock()
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with self._quiet():
@@ -127,6 +128,8 @@ class ConanEngine:
                 if action is None:
                     raise EngineError(f"{node.ref}: Conan cannot provide a binary ({node.binary})")
                 label = _label(node)
+                if getattr(node.conanfile, "no_copy_source", False):
+                    self._shared_source.add(node.ref.repr_notime())
                 packages[label] = PlannedPackage(
                     label=label,
                     name=str(node.ref.name),
@@ -155,6 +158,23 @@ class ConanEngine:
         for item in package.options:
             command += ["-o", item]
         return command
+
+    def source_ready(self, ref: str):
+        """For the scheduler: a check that Conan's source folder of ``ref`` is complete (source()
+        has run), after which another build of the recipe may start beside the one that filled it:
+        each build copies it into its own build folder. None (never side by side) for a recipe that
+        builds in that shared folder (no_copy_source)."""
+        from conan.api.model import RecipeReference
+        from conan.internal.cache.conan_reference_layout import EXPORT_FOLDER, SRC_FOLDER
+
+        if ref in self._shared_source:
+            return None
+        with self._quiet():  # source_path() would refuse a folder that does not exist yet
+            export = self.api.cache.export_path(RecipeReference.loads(ref))
+        assert os.path.basename(export) == EXPORT_FOLDER
+        folder = os.path.join(os.path.dirname(export), SRC_FOLDER)  # Conan's recipe layout: e/, s/, ...
+        dirty = os.path.normpath(folder) + ".dirty"  # Conan marks a folder being written this way
+        return lambda: os.path.isdir(folder) and not os.path.exists(dirty)
 
     def build_env(self) -> dict[str, str]:
         return {**os.environ, "CONAN_HOME": str(self.home)}

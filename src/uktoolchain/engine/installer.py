@@ -17,6 +17,8 @@ from pathlib import Path
 
 from uktoolchain.config import Config
 from uktoolchain.engine import conan_home, stamps
+from uktoolchain.engine.jobserver import CONF as JOBSERVER_CONF
+from uktoolchain.engine.jobserver import JobServer
 from uktoolchain.engine.lock import home_lock
 from uktoolchain.engine.lockfile import Pins, ToolchainLock
 from uktoolchain.engine.model import BUILD, DOWNLOAD, InstalledPackage, Plan
@@ -135,6 +137,7 @@ class Installer:
                 wanted += [c for c in target.host_components if c not in wanted]
         self.home.state.mkdir(parents=True, exist_ok=True)
         lockfiles = {arch: self.home.state / f"plan-{os.getpid()}-{arch or 'host'}.lock" for arch in graphs}
+        jobserver = None
         try:
             plan = Plan({})
             for arch, wanted in graphs.items():
@@ -144,22 +147,26 @@ class Installer:
                 self.say(f"remote {name} is unreachable ({reason}); building here what it would have provided")
             if not options.build_missing:
                 self._refuse_builds(plan, engine)
+            # One pool of job slots for all builds side by side (engine/jobserver.py).
+            jobserver = JobServer.create(os.cpu_count() or 1)
+            build_conf = conf + ([f"{JOBSERVER_CONF}={jobserver.path}"] if jobserver else [])
             jobs = {
                 label: Job(
                     package=package,
-                    command=engine.build_command(package, conf),
+                    command=engine.build_command(package, build_conf if package.action == BUILD else conf),
                     log_path=self.home.logs / f"{label}.log",
                     fetch=self._fetcher([package.name] + [plan.packages[d].name for d in package.deps], recipe_dirs,
                                         backups)
                     if package.action == BUILD else None,
                     verify=(lambda package=package: engine.verify_download(package)) if package.action == DOWNLOAD else None,
+                    source_ready=engine.source_ready(package.ref) if package.action == BUILD else None,
                 )
                 for label, package in plan.packages.items()
             }
             view.start(list(plan.packages))
             with view:
                 Scheduler(plan, jobs, engine.build_env(), view, Timings(self.home.state / "timings.json"),
-                          options.parallel).run()
+                          options.parallel, jobserver).run()
             installed = {}
             for arch, wanted in graphs.items():
                 for package in engine.installed([refs[c] for c in wanted], conf, self._options(arch, wanted),
@@ -168,6 +175,8 @@ class Installer:
         finally:
             for lockfile in lockfiles.values():
                 lockfile.unlink(missing_ok=True)
+            if jobserver is not None:
+                jobserver.close()
 
         overrides_by_component = {o.component: o.path for o in overrides}
         report = {}

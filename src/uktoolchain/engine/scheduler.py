@@ -1,7 +1,8 @@
 """Realise a plan: fetch sources, then build or download each package in its own process.
 
-Packages start as soon as their dependencies are done, up to ``parallel`` at a time. Each job's
-output goes to its own log file. On Ctrl-C or SIGTERM every running job's process group is
+Packages start as soon as their dependencies are done, up to ``parallel`` at a time; builds share
+the cores through a jobserver (engine/jobserver.py) when there is one. Each job's output goes to
+its own log file. On Ctrl-C or SIGTERM every running job's process group is
 terminated; Conan only registers a package once package() has finished, so nothing half-built
 is left behind and the next run starts those packages again.
 """
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from uktoolchain import atomic
+from uktoolchain.engine.jobserver import JobServer
 from uktoolchain.engine.model import BUILD, CACHED, Plan, PlannedPackage
 from uktoolchain.errors import BuildError, DiskFullError, DownloadError, Interrupted, RemoteError
 
@@ -37,6 +39,10 @@ class Job:
     log_path: Path
     fetch: Callable[[Callable[[int, int | None], None]], None] | None  # fetches sources first
     verify: Callable[[], None] | None = None  # checks what a download brought, raises RemoteError
+    # Builds of one recipe revision (solo5 for two arches) share Conan's source folder, which the
+    # first fills (source()) and each then copies into its own build folder: another may start
+    # once this says that folder is complete. None: never two side by side.
+    source_ready: Callable[[], bool] | None = None
 
 
 class Timings:
@@ -60,8 +66,10 @@ class Timings:
 
 
 class Scheduler:
-    def __init__(self, plan: Plan, jobs: dict[str, Job], env: dict[str, str], view, timings: Timings, parallel: int):
+    def __init__(self, plan: Plan, jobs: dict[str, Job], env: dict[str, str], view, timings: Timings, parallel: int,
+                 jobserver: JobServer | None = None):
         self.plan = plan
+        self.jobserver = jobserver
         self.jobs = jobs
         self.env = env
         self.view = view
@@ -84,10 +92,7 @@ class Scheduler:
                         for package in self.plan.ready(finished):
                             if len(running) >= self.parallel:
                                 break
-                            busy_refs = {self.plan.packages[label].ref for label in running.values()}
-                            # Builds of one recipe revision (solo5 for two arches) share Conan's
-                            # source folder: never run them side by side.
-                            if package.label in running.values() or package.ref in busy_refs:
+                            if package.label in running.values() or self._shares_source(package, running.values()):
                                 continue
                             running[pool.submit(self._run_job, self.jobs[package.label])] = package.label
                     if not running:
@@ -110,6 +115,15 @@ class Scheduler:
         if self.cancel.is_set():
             raise Interrupted("interrupted")
 
+    def _shares_source(self, package: PlannedPackage, running) -> bool:
+        """Whether ``package`` must wait for a running build of its recipe revision to have filled
+        Conan's source folder (downloads never touch it)."""
+        if package.action != BUILD:
+            return False
+        others = [self.jobs[label] for label in running if self.plan.packages[label].ref == package.ref
+                  and self.plan.packages[label].action == BUILD]
+        return any(job.source_ready is None or not job.source_ready() for job in others)
+
     # -- one job -------------------------------------------------------------------------------
     def _run_job(self, job: Job) -> None:
         name = job.package.label
@@ -122,6 +136,18 @@ class Scheduler:
                 self.view.update(name, "downloading", done=done, total=total)
 
             job.fetch(progress)
+        slot = job.package.action == BUILD and self.jobserver is not None
+        if slot and not self.jobserver.acquire(self.cancel):  # the build's own slot (see jobserver.py)
+            raise Cancelled()
+        try:
+            code, elapsed = self._run_process(job)
+        finally:
+            if slot:
+                self.jobserver.release()
+        self._finish(job, code, elapsed)
+
+    def _run_process(self, job: Job) -> tuple[int, float]:
+        name = job.package.label
         started = time.monotonic()
         verb = "building" if job.package.action == BUILD else "fetching"
         self.view.update(name, verb, started=started, estimate=self.timings.estimate(name))
@@ -140,7 +166,10 @@ class Scheduler:
             code = process.wait()
             with self.lock:
                 self.processes.pop(name, None)
-        elapsed = time.monotonic() - started
+        return code, time.monotonic() - started
+
+    def _finish(self, job: Job, code: int, elapsed: float) -> None:
+        name = job.package.label
         if self.cancel.is_set():
             self.view.update(name, "failed", reason="interrupted")
             raise Cancelled()

@@ -1,0 +1,33 @@
+"""Builds of one recipe revision that differ only by an option (one per architecture) run side by
+side, and builds side by side share the cores through one jobserver."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import synthetic
+
+
+@pytest.fixture
+def per_arch_index(tmp_path, server, monkeypatch):
+    root = synthetic.write_per_arch_index(tmp_path / "index", server)
+    monkeypatch.setenv("UKTOOLCHAIN_RECIPES", str(root))
+    return root
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="two builds side by side need two cores")
+def test_two_architectures_of_one_recipe_build_side_by_side_within_the_cores(uk, per_arch_index, tmp_path):
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    # Each delta build waits (up to 60 s) until the other one has started: run one after the
+    # other, the first fails. Then both run cores+1 make jobs at once, counting running jobs.
+    result = uk("install", "dx", "da", "--plain", env={"SYNTH_PROBE": str(probe)})
+    assert result.returncode == 0, result.stderr
+    assert "built delta[x86_64], delta[aarch64]" in result.stderr or "built delta[aarch64], delta[x86_64]" in result.stderr
+    assert sorted(p.name for p in probe.iterdir() if p.name.startswith("started-")) == ["started-aarch64", "started-x86_64"]
+    counts = [int(line) for line in (probe / "counts").read_text().split()]
+    jobs = os.cpu_count() + 1
+    assert len(counts) == 2 * jobs
+    # make -j<cores> in each build would reach 2 x cores; the shared jobserver never exceeds cores.
+    assert max(counts) <= os.cpu_count(), counts
