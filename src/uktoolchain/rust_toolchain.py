@@ -18,13 +18,10 @@ at (``select_recorded``) and apply it again when anything changed.
 """
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,7 +101,15 @@ class Survey:
     explicit: bool = False  # chosen by UKTOOLCHAIN_RUSTC
 
 
+def _which(command: str) -> str:
+    import shutil  # not at the top: env imports this module (~2 ms)
+
+    return shutil.which(command) or command
+
+
 def _run(argv: list[str]) -> str | None:
+    import subprocess  # here: env, answered from the record, runs nothing
+
     try:
         result = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL,
                                 env={**os.environ, "LC_ALL": "C"})
@@ -117,6 +122,8 @@ def _compiler_builtins(library: Path, registry: str) -> Path | None:
     in_tree = library / "compiler-builtins" / "compiler-builtins"
     if (in_tree / "Cargo.toml").is_file():
         return in_tree
+    import glob
+
     packaged = [Path(p).parent for p in glob.glob(f"{registry}/compiler_builtins-*/Cargo.toml")]
     if not packaged:
         return None
@@ -168,7 +175,7 @@ def survey(env: dict[str, str] | None = None, fallbacks: tuple[str, ...] = FALLB
     env = os.environ if env is None else env
     explicit = env.get("UKTOOLCHAIN_RUSTC")
     if explicit:
-        rustc = Path(shutil.which(explicit) or explicit)
+        rustc = Path(_which(explicit))
         if not (rustc.is_file() and os.access(rustc, os.X_OK)):
             looked = Candidate(rustc, problems=(f"UKTOOLCHAIN_RUSTC={explicit} is not an executable",))
             return Survey(None, [looked], explicit=True)
@@ -316,7 +323,7 @@ def _rule_signature(env: dict[str, str], fallbacks: tuple[str, ...], found_as: s
     lines = [f"{name}={env.get(name, '')}" for name in _RULE_VARIABLES]
     explicit = env.get("UKTOOLCHAIN_RUSTC")
     if explicit:
-        candidates = [Path(shutil.which(explicit) or explicit)]
+        candidates = [Path(_which(explicit))]
     else:
         candidates = _path_rustcs(env.get("PATH", "")) + [Path(p) for p in fallbacks]
     for rustc in candidates:

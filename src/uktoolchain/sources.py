@@ -9,10 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tarfile
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +82,8 @@ def make_override(name: str, raw_path: str, known_components: list[str]) -> Sour
         raise SourceOverrideError(f"local source for {name} does not exist: {path}", "fix the path given to --source")
     if not os.access(path, os.R_OK) or (path.is_dir() and not os.access(path, os.X_OK)):
         raise SourceOverrideError(f"local source for {name} is not readable: {path}", "check its permissions")
+    import tarfile  # here, not at the top: the no-op install imports this module
+
     if path.is_file() and not tarfile.is_tarfile(path):
         raise SourceOverrideError(
             f"local source for {name} is not a tar archive: {path}", "give a .tar.gz/.tgz/.tar.bz2/.tar.xz or a directory"
@@ -121,6 +120,8 @@ def _tree_files(path: Path) -> set[str]:
     """Relative names of the files of a directory, or of a tarball without its single top dir."""
     if path.is_dir():
         return {str(p.relative_to(path)) for p in _walk(path) if p.is_file()}
+    import tarfile
+
     with tarfile.open(path, "r:*") as tar:
         members = [(m.name[2:] if m.name.startswith("./") else m.name, m.isfile()) for m in tar.getmembers()]
     names = [name for name, is_file in members if is_file]
@@ -185,6 +186,8 @@ class SourceStore:
         temporary = self.root / f".staging-{os.getpid()}"
         try:
             if override.path.is_file():
+                import shutil
+
                 shutil.copyfile(override.path, temporary)
             else:
                 write_deterministic_tarball(override.path, temporary, top=f"{override.component}-local")
@@ -225,6 +228,8 @@ class SourceStore:
         for mirror in mirror_dirs:
             candidate = mirror / checksum.digest
             if candidate.is_file() and file_digest(candidate, checksum.algorithm) == checksum.digest:
+                import shutil
+
                 shutil.copyfile(candidate, target.with_suffix(".part"))
                 os.replace(target.with_suffix(".part"), target)
                 return target
@@ -299,6 +304,8 @@ def download(url: str, target: Path, checksum: Checksum, progress: ProgressCallb
         except requests.RequestException as exc:  # local write errors (disk full) propagate as OSError
             if attempt == attempts - 1:
                 raise DownloadFailed(_reason(exc)) from exc
+            import time
+
             time.sleep(0.5 * (attempt + 1))
     actual = file_digest(partial, checksum.algorithm)
     if actual != checksum.digest:
@@ -325,6 +332,7 @@ def _reason(exc: Exception) -> str:
 def write_deterministic_tarball(source_dir: Path, target: Path, top: str) -> None:
     """tar.gz of a tree with fixed order, owners and mtimes, so equal trees hash equal."""
     import gzip
+    import tarfile
 
     # filename="": otherwise gzip records the target's name (a per-process temporary) in its header.
     with open(target, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=1, mtime=0) as gz:

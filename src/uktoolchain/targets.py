@@ -1,8 +1,7 @@
 """The target catalogue, read from the recipe index's targets.toml. Targets are data."""
 from __future__ import annotations
 
-import difflib
-import platform
+import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -121,6 +120,8 @@ def unknown_target_message(name: str, targets: dict[str, Target]) -> str:
     binding_problem = _binding_problem(name, targets)
     if binding_problem:
         return binding_problem
+    import difflib  # the error path only
+
     close = difflib.get_close_matches(name, list(targets), n=1)
     suggestion = f"did you mean {close[0]}? " if close else ""
     available = [t.name for t in targets.values() if t.available]
@@ -148,13 +149,15 @@ def _binding_problem(name: str, targets: dict[str, Target]) -> str | None:
                 f"{arch} targets: {on_arch}")
     if binding in _UNSUPPORTED_BINDINGS:
         return f"the {binding} binding is not supported ({_UNSUPPORTED_BINDINGS[binding]}); {arch} targets: {on_arch}"
+    import difflib
+
     if prefix and not difflib.get_close_matches(binding, bindings, n=1):
         return f"unknown Solo5 binding '{binding}' in '{name}'; bindings: {', '.join(bindings)}; {arch} targets: {on_arch}"
     return None
 
 
 def host_arch() -> str:
-    machine = platform.machine().lower()
+    machine = os.uname().machine.lower()  # platform.machine() on POSIX, without importing platform
     return {"amd64": "x86_64", "arm64": "armv8", "aarch64": "armv8"}.get(machine, machine)
 
 
@@ -164,4 +167,5 @@ def host_target_arch() -> str:
 
 
 def host_os() -> str:
-    return {"linux": "Linux", "darwin": "Macos", "freebsd": "FreeBSD"}.get(platform.system().lower(), platform.system())
+    system = os.uname().sysname  # platform.system() on POSIX
+    return {"linux": "Linux", "darwin": "Macos", "freebsd": "FreeBSD"}.get(system.lower(), system)
