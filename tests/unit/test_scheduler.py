@@ -5,6 +5,8 @@ import io
 import os
 import sys
 
+import pytest
+
 from uktoolchain.console import PlainView
 from uktoolchain.engine.model import BUILD, Plan, PlannedPackage
 from uktoolchain.engine.scheduler import Job, Scheduler, Timings
@@ -100,3 +102,53 @@ def test_waiting_for_a_slot_ends_when_cancelled(tmp_path):
         pool.release()
         assert pool.acquire(never)
     assert not pool.path.exists()
+
+
+def test_a_batch_of_downloads_starts_at_once_and_its_dependants_wait_for_it(tmp_path):
+    """Downloads need no dependency present: ocaml and dune (which requires ocaml) come in one
+    process; findlib, built here, starts once that batch has ended; each download is verified."""
+    from uktoolchain.engine.model import DOWNLOAD
+    from uktoolchain.engine.scheduler import Batch
+
+    def downloaded(label, ref, *deps):
+        return PlannedPackage(label=label, name=label, version="1", ref=ref, package_id="p", action=DOWNLOAD,
+                              deps=deps, options=(), lockfile="x.lock", remote="ci")
+
+    plan = Plan({p.label: p for p in (downloaded("ocaml", "ocaml/1#a"), downloaded("dune", "dune/1#b", "ocaml"),
+                                      package("findlib", "findlib/1#c", "dune"))})
+    verified = []
+    jobs = {label: Job(package=p, command=["false"], log_path=tmp_path / f"{label}.log", fetch=None,
+                       verify=lambda label=label: verified.append(label))
+            for label, p in plan.packages.items() if p.action == DOWNLOAD}
+    jobs["findlib"] = interval_job(plan.packages["findlib"], tmp_path)
+    record = tmp_path / "batch.times"
+    code = (f"import time; a=time.time(); time.sleep(0.6); open({str(record)!r},'w').write(f'{{a}} {{time.time()}}')")
+    batch = Batch(["ocaml", "dune"], [sys.executable, "-c", code], tmp_path / "download-ci.log", "ci")
+    out = io.StringIO()
+    Scheduler(plan, jobs, {}, PlainView(out), Timings(tmp_path / "timings.json"), 2, batches=[batch]).run()
+    assert sorted(verified) == ["dune", "ocaml"]
+    batch_end = float(record.read_text().split()[1])
+    assert float((tmp_path / "findlib.times").read_text().split()[0]) >= batch_end
+    assert "ocaml: done" in out.getvalue() and "dune: done" in out.getvalue()
+
+
+def test_a_download_that_does_not_verify_fails_the_batch_after_checking_the_others(tmp_path):
+    from uktoolchain.engine.model import DOWNLOAD
+    from uktoolchain.engine.scheduler import Batch
+    from uktoolchain.errors import RemoteError
+
+    plan = Plan({label: PlannedPackage(label=label, name=label, version="1", ref=f"{label}/1#r", package_id="p",
+                                       action=DOWNLOAD, deps=(), options=(), lockfile="x.lock", remote="ci")
+                 for label in ("good", "bad")})
+
+    def refuse():
+        raise RemoteError("refused bad")
+
+    jobs = {"good": Job(package=plan.packages["good"], command=[], log_path=tmp_path / "g.log", fetch=None,
+                        verify=lambda: None),
+            "bad": Job(package=plan.packages["bad"], command=[], log_path=tmp_path / "b.log", fetch=None, verify=refuse)}
+    batch = Batch(["bad", "good"], [sys.executable, "-c", "pass"], tmp_path / "download-ci.log", "ci")
+    out = io.StringIO()
+    with pytest.raises(RemoteError, match="refused bad"):
+        Scheduler(plan, jobs, {}, PlainView(out), Timings(tmp_path / "timings.json"), 2, batches=[batch]).run()
+    assert "good: done" in out.getvalue() and "bad: FAILED" in out.getvalue()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import re
 import sqlite3
@@ -37,6 +38,7 @@ class ConanEngine:
         # Remotes that failed to answer during this run (name -> reason): left out from then on.
         self.unreachable: dict[str, str] = {}
         self._shared_source: set[str] = set()  # recipes that build in their source folder (see source_ready)
+        self._remote_revisions: dict[tuple[str, str], str] = {}  # (ref, package_id) -> package revision to download
         self._verify_lock = threading.Lock()
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with self._quiet():
@@ -130,6 +132,8 @@ class ConanEngine:
                 label = _label(node)
                 if getattr(node.conanfile, "no_copy_source", False):
                     self._shared_source.add(node.ref.repr_notime())
+                if action == DOWNLOAD:
+                    self._remote_revisions[(node.ref.repr_notime(), node.package_id)] = node.prev
                 packages[label] = PlannedPackage(
                     label=label,
                     name=str(node.ref.name),
@@ -158,6 +162,25 @@ class ConanEngine:
         for item in package.options:
             command += ["-o", item]
         return command
+
+    def download_command(self, packages: list[PlannedPackage], list_path: Path, parallel: int) -> list[str]:
+        """One `conan download` of packages the plan found on one remote, ``parallel`` at a time:
+        exactly the package revisions planned, no graph to resolve, no dependency order (a
+        binary needs nothing else present to be downloaded). Writes the package list it reads."""
+        from conan.api.model import MultiPackagesList, PackagesList, PkgReference, RecipeReference
+
+        [remote] = {package.remote for package in packages}
+        selected = PackagesList()
+        for package in packages:
+            ref = RecipeReference.loads(package.ref)
+            selected.add_ref(ref)
+            selected.add_pref(PkgReference(ref, package.package_id,
+                                           self._remote_revisions[(package.ref, package.package_id)]))
+        lists = MultiPackagesList()
+        lists.add(remote, selected)
+        list_path.write_text(json.dumps(lists.serialize(), indent=1))
+        return [sys.executable, "-m", "conans.conan", "download", f"--list={list_path}", "-r", remote,
+                "-c", f"core.download:parallel={max(1, parallel)}"]
 
     def source_ready(self, ref: str):
         """For the scheduler: a check that Conan's source folder of ``ref`` is complete (source()

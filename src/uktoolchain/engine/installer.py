@@ -23,7 +23,7 @@ from uktoolchain.engine.lock import home_lock
 from uktoolchain.engine.lockfile import Pins, ToolchainLock
 from uktoolchain.engine.model import BUILD, DOWNLOAD, InstalledPackage, Plan
 from uktoolchain.engine.remotes import RemoteSettings
-from uktoolchain.engine.scheduler import Job, Scheduler, Timings
+from uktoolchain.engine.scheduler import Batch, Job, Scheduler, Timings
 from uktoolchain.errors import MirrorsUnreachableError, RemoteError, SourceOverrideError
 from uktoolchain.home import Home, home_error
 from uktoolchain.resources import BASE_RECIPE, RecipeIndex
@@ -137,7 +137,7 @@ class Installer:
                 wanted += [c for c in target.host_components if c not in wanted]
         self.home.state.mkdir(parents=True, exist_ok=True)
         lockfiles = {arch: self.home.state / f"plan-{os.getpid()}-{arch or 'host'}.lock" for arch in graphs}
-        jobserver = None
+        jobserver, download_lists = None, []
         try:
             plan = Plan({})
             for arch, wanted in graphs.items():
@@ -163,17 +163,18 @@ class Installer:
                 )
                 for label, package in plan.packages.items()
             }
+            batches = self._download_batches(plan, engine, download_lists)
             view.start(list(plan.packages))
             with view:
                 Scheduler(plan, jobs, engine.build_env(), view, Timings(self.home.state / "timings.json"),
-                          options.parallel, jobserver).run()
+                          options.parallel, jobserver, batches).run()
             installed = {}
             for arch, wanted in graphs.items():
                 for package in engine.installed([refs[c] for c in wanted], conf, self._options(arch, wanted),
                                                 lockfiles[arch]):
                     installed[package.label] = package
         finally:
-            for lockfile in lockfiles.values():
+            for lockfile in [*lockfiles.values(), *download_lists]:
                 lockfile.unlink(missing_ok=True)
             if jobserver is not None:
                 jobserver.close()
@@ -188,6 +189,21 @@ class Installer:
             stamps.write_stamp(self.home, target, fingerprint, packages)
             report[target.name] = packages
         return InstallReport(plan, report)
+
+    def _download_batches(self, plan: Plan, engine, lists: list[Path]) -> list[Batch]:
+        """All downloads from one remote in one process (scheduler.Batch); ``lists`` gets the
+        package lists they read, removed with the plan's lock files."""
+        by_remote: dict[str, list] = {}
+        for package in plan.packages.values():
+            if package.action == DOWNLOAD:
+                by_remote.setdefault(package.remote, []).append(package)
+        batches = []
+        for remote, packages in by_remote.items():
+            listed = self.home.state / f"download-{os.getpid()}-{remote}.json"
+            lists.append(listed)
+            command = engine.download_command(packages, listed, os.cpu_count() or 1)
+            batches.append(Batch([p.label for p in packages], command, self.home.logs / f"download-{remote}.log", remote))
+        return batches
 
     def _refuse_builds(self, plan: Plan, engine) -> None:
         missing = [label for label, package in plan.packages.items() if package.action == BUILD]

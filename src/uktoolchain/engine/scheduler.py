@@ -45,6 +45,19 @@ class Job:
     source_ready: Callable[[], bool] | None = None
 
 
+@dataclass
+class Batch:
+    """Downloads of several packages in one process: Conan fetches them in parallel threads, and
+    there is one start-up and no graph to resolve, instead of one `conan install` per package,
+    each after its dependencies. A downloaded package needs nothing else present, so a batch
+    starts at once; packages that depend on its packages wait for the whole batch."""
+
+    labels: list[str]
+    command: list[str]
+    log_path: Path
+    remote: str
+
+
 class Timings:
     """Last build duration per component, for the ETA shown on the next build."""
 
@@ -67,9 +80,10 @@ class Timings:
 
 class Scheduler:
     def __init__(self, plan: Plan, jobs: dict[str, Job], env: dict[str, str], view, timings: Timings, parallel: int,
-                 jobserver: JobServer | None = None):
+                 jobserver: JobServer | None = None, batches: list[Batch] = ()):
         self.plan = plan
         self.jobserver = jobserver
+        self.batches = list(batches)  # their packages' jobs only verify what the batch brought
         self.jobs = jobs
         self.env = env
         self.view = view
@@ -83,26 +97,32 @@ class Scheduler:
         finished = {label for label, p in self.plan.packages.items() if p.action == CACHED}
         for name in finished:
             self.view.update(name, "cached")
-        running: dict[Future, str] = {}
+        running: dict[Future, tuple[str, ...]] = {}  # a job's label, or a batch's labels
         failure: BuildError | DiskFullError | RemoteError | None = None
+        waiting = list(self.batches)
+        batched = {label for batch in self.batches for label in batch.labels}
         with ThreadPoolExecutor(max_workers=self.parallel) as pool:
             try:
                 while True:
                     if failure is None:
+                        while waiting and len(running) < self.parallel:
+                            batch = waiting.pop(0)
+                            running[pool.submit(self._run_batch, batch)] = tuple(batch.labels)
                         for package in self.plan.ready(finished):
                             if len(running) >= self.parallel:
                                 break
-                            if package.label in running.values() or self._shares_source(package, running.values()):
+                            busy = [label for labels in running.values() for label in labels]
+                            if package.label in busy or package.label in batched or self._shares_source(package, busy):
                                 continue
-                            running[pool.submit(self._run_job, self.jobs[package.label])] = package.label
+                            running[pool.submit(self._run_job, self.jobs[package.label])] = (package.label,)
                     if not running:
                         break
                     done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
                     for future in done:
-                        name = running.pop(future)
+                        names = running.pop(future)
                         error = future.exception()
                         if error is None:
-                            finished.add(name)
+                            finished.update(names)
                         elif isinstance(error, _FAILURES) and failure is None:
                             failure = error  # let independent jobs finish; start nothing new
                         elif not isinstance(error, (*_FAILURES, Cancelled)):
@@ -148,25 +168,57 @@ class Scheduler:
 
     def _run_process(self, job: Job) -> tuple[int, float]:
         name = job.package.label
-        started = time.monotonic()
         verb = "building" if job.package.action == BUILD else "fetching"
-        self.view.update(name, verb, started=started, estimate=self.timings.estimate(name))
-        job.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(job.log_path, "wb") as log:
-            log.write(("$ " + " ".join(job.command) + "\n").encode())
+        return self._process([name], verb, job.command, job.log_path)
+
+    def _process(self, names: list[str], verb: str, command: list[str], log_path: Path) -> tuple[int, float]:
+        started = time.monotonic()
+        for name in names:
+            self.view.update(name, verb, started=started, estimate=self.timings.estimate(name))
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "wb") as log:
+            log.write(("$ " + " ".join(command) + "\n").encode())
             log.flush()
             with self.lock:
                 if self.cancel.is_set():
                     raise Cancelled()
                 process = subprocess.Popen(
-                    job.command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                     env=self.env, start_new_session=True,  # its own group: we stop make and cc too
                 )
-                self.processes[name] = process
+                self.processes[names[0]] = process
             code = process.wait()
             with self.lock:
-                self.processes.pop(name, None)
+                self.processes.pop(names[0], None)
         return code, time.monotonic() - started
+
+    def _run_batch(self, batch: Batch) -> None:
+        code, elapsed = self._process(batch.labels, "fetching", batch.command, batch.log_path)
+        if self.cancel.is_set():
+            for name in batch.labels:
+                self.view.update(name, "failed", reason="interrupted")
+            raise Cancelled()
+        if code != 0:
+            for name in batch.labels:
+                self.view.update(name, "failed", reason=f"exit {code}")
+            tail = log_tail(batch.log_path)
+            if any("No space left on device" in line for line in tail):
+                raise DiskFullError(f"downloading from {batch.remote} ran out of disk space; full log: {batch.log_path}",
+                                    "free some space, run `uktoolchain gc`, or point UKTOOLCHAIN_HOME at a larger disk")
+            raise DownloadError(", ".join(batch.labels), str(batch.log_path), tail, batch.remote)
+        refused = None
+        for name in batch.labels:  # each is checked against its manifest and revision
+            verify = self.jobs[name].verify
+            try:
+                if verify is not None:
+                    verify()
+            except RemoteError as exc:
+                self.view.update(name, "failed", reason="refused")
+                refused = refused or exc
+                continue
+            self.view.update(name, "done", elapsed=elapsed)
+        if refused is not None:
+            raise refused
 
     def _finish(self, job: Job, code: int, elapsed: float) -> None:
         name = job.package.label
