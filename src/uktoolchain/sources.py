@@ -149,6 +149,51 @@ def override_signature(path: Path) -> str:
     return f"tree:{digest.hexdigest()}"
 
 
+class DigestMemo:
+    """Digests of local sources (a file's sha256, a tree's content digest) kept in a JSON file and
+    computed again only when the source's stat results (inode, size, mtime; of every entry of a
+    tree) changed: a fast path need not read a 30 MB tarball to learn it is the same.
+
+    A digest is kept only for a source that was last modified more than SETTLED seconds before it
+    was read: a file rewritten within one tick of the file system's clock keeps its mtime, and must
+    not be taken for unchanged."""
+
+    SETTLED = 2.0
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def digest(self, source: Path, kind: str, compute: Callable[[Path], str]) -> str:
+        import time
+
+        key, newest = _stat_signature(source)
+        memo = _read_json(self.path)
+        entry = memo.get(f"{kind} {source}")
+        if entry and entry.get("signature") == key:
+            return entry["digest"]
+        value = compute(source)
+        if time.time() - newest > self.SETTLED:
+            memo[f"{kind} {source}"] = {"signature": key, "digest": value}
+            try:
+                _write_json(self.path, memo)
+            except OSError:  # a read-only home still gets its answer
+                pass
+        return value
+
+
+def _stat_signature(path: Path) -> tuple[str, float]:
+    """(signature of the stat results of a file or of every entry of a tree, newest mtime)."""
+    if path.is_file():
+        st = path.stat()
+        return f"file:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}", st.st_mtime
+    digest, newest = hashlib.sha256(), 0.0
+    for entry in sorted(_walk(path)):
+        st = entry.lstat()
+        digest.update(f"{entry.relative_to(path)}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_mode}\n".encode())
+        newest = max(newest, st.st_mtime)
+    return f"tree:{digest.hexdigest()}", newest
+
+
 def _walk(root: Path):
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if d != ".git"]
