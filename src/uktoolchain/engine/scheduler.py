@@ -1,8 +1,9 @@
-"""Realise a plan: fetch sources, then build or download each package in its own process.
+"""Realise a plan: fetch sources, then build each package in its own process; download the
+packages of one remote in one process (a Batch).
 
-Packages start as soon as their dependencies are done, up to ``parallel`` at a time; builds share
-the cores through a jobserver (engine/jobserver.py) when there is one. Each job's output goes to
-its own log file. On Ctrl-C or SIGTERM every running job's process group is
+Packages start as soon as their dependencies are done, up to ``parallel`` jobs at a time; builds
+share the cores through a jobserver (engine/jobserver.py) when there is one. Each job's output goes
+to its own log file. On Ctrl-C or SIGTERM every running job's process group is
 terminated; Conan only registers a package once package() has finished, so nothing half-built
 is left behind and the next run starts those packages again.
 """
@@ -160,16 +161,12 @@ class Scheduler:
         if slot and not self.jobserver.acquire(self.cancel):  # the build's own slot (see jobserver.py)
             raise Cancelled()
         try:
-            code, elapsed = self._run_process(job)
+            verb = "building" if job.package.action == BUILD else "fetching"
+            code, elapsed = self._process([job.package.label], verb, job.command, job.log_path)
         finally:
             if slot:
                 self.jobserver.release()
         self._finish(job, code, elapsed)
-
-    def _run_process(self, job: Job) -> tuple[int, float]:
-        name = job.package.label
-        verb = "building" if job.package.action == BUILD else "fetching"
-        return self._process([name], verb, job.command, job.log_path)
 
     def _process(self, names: list[str], verb: str, command: list[str], log_path: Path) -> tuple[int, float]:
         started = time.monotonic()
