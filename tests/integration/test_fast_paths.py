@@ -1,0 +1,35 @@
+"""The paths that must answer in milliseconds load none of the heavy libraries: a no-op install
+(also with a local source), env in its three forms, and cache-key. (Their speed itself is measured
+by bench/noop_install.py, side by side with `python -c pass` and `conan install`.)"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import synthetic
+
+HEAVY = ("conan", "conans", "rich", "requests", "yaml", "urllib3")
+
+
+def _loaded_by(commands: list[list[str]]) -> dict:
+    probe = (
+        "import json, sys\n"
+        "from uktoolchain.cli.main import main\n"
+        f"codes = [main(argv) for argv in {commands!r}]\n"
+        f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})\n"
+        "print(json.dumps({'codes': codes, 'heavy': heavy}), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return json.loads(result.stderr.strip().splitlines()[-1])
+
+
+def test_noop_install_and_env_load_no_heavy_library(uk, index, tmp_path):
+    local = tmp_path / "alpha.tar.gz"
+    local.write_bytes(synthetic.make_tarball("alpha", "local alpha"))
+    uk("install", "tiny", "--plain", check=True)
+    uk("install", "solo", "--plain", "--source", f"alpha={local}", check=True)
+    seen = _loaded_by([["install", "tiny"], ["install", "solo", "--source", f"alpha={local}"],
+                       ["env", "tiny"], ["env", "tiny", "--json"], ["env", "tiny", "--shell", "fish"],
+                       ["cache-key", "tiny", "--source", f"alpha={local}"]])
+    assert seen == {"codes": [0] * 6, "heavy": []}
