@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +27,8 @@ class Config:
     def load(cls, path: Path) -> "Config":
         data: dict = {}
         if path.is_file():
+            import tomllib  # only when there is a file: most homes have none
+
             try:
                 data = tomllib.loads(path.read_text())
             except (OSError, tomllib.TOMLDecodeError) as exc:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from uktoolchain import tomlcache
 from uktoolchain.errors import ConfigError, TargetNotAvailableError, UnknownTargetError, UsageError
 
 
@@ -32,10 +32,11 @@ class Catalogue:
     extras: dict[str, tuple[str, ...]] = field(default_factory=dict)  # optional part -> its components
 
     @classmethod
-    def load(cls, path: Path) -> "Catalogue":
+    def load(cls, path: Path, cache: Path | None = None) -> "Catalogue":
+        """``cache``: a directory for the parsed catalogue (see tomlcache)."""
         try:
-            data = tomllib.loads(path.read_text())
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+            data = tomlcache.load(path, cache)
+        except (OSError, ValueError) as exc:  # ValueError: tomllib.TOMLDecodeError
             raise ConfigError(f"cannot read the target catalogue {path}: {exc}") from exc
         versions = {str(k): str(v) for k, v in data.get("components", {}).items()}
         per_arch = frozenset(data.get("per_arch", ()))

@@ -21,7 +21,7 @@ class Context:
     def load(cls) -> "Context":
         home = Home.discover()
         index = RecipeIndex.discover()
-        return cls(home, index, Catalogue.load(index.catalogue_file), Config.load(home.config_file))
+        return cls(home, index, Catalogue.load(index.catalogue_file, home.state / "parsed"), Config.load(home.config_file))
 
     def overrides(self, cli_specs: list[str]) -> list[SourceOverride]:
         """Config-file overrides, replaced per component by those given on the command line."""
