@@ -51,6 +51,8 @@ mkdir -p "$out/bin" "$out/share" "$out/lib"
 echo "building {name}"
 if [ -n "$SYNTH_SLEEP" ]; then echo "sleeping $SYNTH_SLEEP"; sleep "$SYNTH_SLEEP"; fi
 if [ -n "$SYNTH_FAIL_{upper}" ]; then echo "error: {name} is told to fail" >&2; exit 3; fi
+# SYNTH_LIST_BUILD_FOLDERS: record which build folders exist in the cache while this one builds.
+if [ -n "$SYNTH_LIST_BUILD_FOLDERS" ]; then ls -d "$CONAN_HOME"/p/b/*/b > "$SYNTH_LIST_BUILD_FOLDERS/{name}" || true; fi
 echo "{greeting}" > "$out/share/greeting"
 cat > "$out/bin/{name}" <<'EOF'
 #!/bin/sh

@@ -3,6 +3,7 @@ side, and builds side by side share the cores through one jobserver."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +32,16 @@ def test_two_architectures_of_one_recipe_build_side_by_side_within_the_cores(uk,
     assert len(counts) == 2 * jobs
     # make -j<cores> in each build would reach 2 x cores; the shared jobserver never exceeds cores.
     assert max(counts) <= os.cpu_count(), counts
+
+
+def test_a_built_package_loses_its_build_folder_before_its_dependants_build(uk, index, tmp_path):
+    """Build folders go as soon as their package exists, beside the builds still running, not all
+    at the end of the install."""
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    result = uk("install", "tiny", "--plain", "--jobs", "1", env={"SYNTH_LIST_BUILD_FOLDERS": str(seen)})
+    assert result.returncode == 0, result.stderr
+    # alpha builds first; beta and gamma (which require it) one after the other.
+    folders = {name: (seen / name).read_text().split() for name in ("alpha", "beta", "gamma")}
+    for name, listed in folders.items():  # one at a time (--jobs 1): each saw only its own
+        assert [Path(folder).parent.name.startswith(name) for folder in listed] == [True], folders

@@ -233,6 +233,17 @@ class ConanEngine:
             self.api.cache.clean(source=False, build=True, download=True, temp=True)
         return result
 
+    def remove_build_folder(self, package: PlannedPackage) -> None:
+        """A built package's build folder (an OCaml tree is ~0.5 GB) is not needed once the package
+        exists: removed now, beside the builds still running, rather than all at the end (where
+        it was the install's last tens of seconds on a busy machine). Never temporary folders:
+        those of the running builds are among them."""
+        from conan.api.model import ListPattern
+
+        with self._verify_lock, self._quiet():  # jobs finish on several threads
+            listing = self.api.list.select(ListPattern(f"{package.ref}:{package.package_id}"))
+            self.api.cache.clean(listing, source=False, build=True, download=False, temp=False)
+
     # -- downloaded packages ------------------------------------------------------------------
     def verify_download(self, package: PlannedPackage) -> None:
         """Refuse a package whose files do not match its manifest, or whose manifest does not

@@ -160,6 +160,7 @@ class Installer:
                     if package.action == BUILD else None,
                     verify=(lambda package=package: engine.verify_download(package)) if package.action == DOWNLOAD else None,
                     source_ready=engine.source_ready(package.ref) if package.action == BUILD else None,
+                    cleanup=(lambda package=package: engine.remove_build_folder(package)) if package.action == BUILD else None,
                 )
                 for label, package in plan.packages.items()
             }

@@ -23,7 +23,7 @@ from pathlib import Path
 from uktoolchain import atomic
 from uktoolchain.engine.jobserver import JobServer
 from uktoolchain.engine.model import BUILD, CACHED, Plan, PlannedPackage
-from uktoolchain.errors import BuildError, DiskFullError, DownloadError, Interrupted, RemoteError
+from uktoolchain.errors import BuildError, DiskFullError, DownloadError, Interrupted, RemoteError, UkError
 
 LOG_TAIL_LINES = 30
 _FAILURES = (BuildError, DiskFullError, RemoteError)  # end one job: let the others finish
@@ -44,6 +44,7 @@ class Job:
     # first fills (source()) and each then copies into its own build folder: another may start
     # once this says that folder is complete. None: never two side by side.
     source_ready: Callable[[], bool] | None = None
+    cleanup: Callable[[], None] | None = None  # after a successful build (best effort)
 
 
 @dataclass
@@ -241,6 +242,11 @@ class Scheduler:
                 raise
         if job.package.action == BUILD:
             self.timings.record(name, elapsed)
+            if job.cleanup is not None:
+                try:
+                    job.cleanup()
+                except UkError:  # what is left is removed at the end of the install
+                    pass
         self.view.update(name, "done", elapsed=elapsed)
 
     def _terminate_all(self) -> None:
