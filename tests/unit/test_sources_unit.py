@@ -384,3 +384,40 @@ def test_digest_memo_of_a_tree_follows_its_entries(tmp_path):
     _settle(tree)
     assert memo.digest(tree, "content", lambda p: computed.append(p) or content_digest(p)) != first
     assert len(computed) == 2
+
+
+# -- is_tar_archive ------------------------------------------------------------------------------
+
+
+def test_tar_check_agrees_with_tarfile(tmp_path):
+    import gzip
+    import io
+    import tarfile
+
+    from uktoolchain.sources import is_tar_archive
+
+    tree = tmp_path / "tree"
+    (tree / "ocaml-5.3.0").mkdir(parents=True)
+    (tree / "ocaml-5.3.0" / "configure").write_text("#!/bin/sh\n")
+    samples = {}
+    for mode, suffix in (("w", "tar"), ("w:gz", "tar.gz"), ("w:bz2", "tar.bz2"), ("w:xz", "tar.xz")):
+        archive = tmp_path / f"source.{suffix}"
+        with tarfile.open(archive, mode) as tar:
+            tar.add(tree / "ocaml-5.3.0", arcname="ocaml-5.3.0")
+        samples[suffix] = archive
+    samples["gzip of a non-tar"] = tmp_path / "notes.gz"
+    samples["gzip of a non-tar"].write_bytes(gzip.compress(b"just text\n" * 200))
+    samples["text"] = tmp_path / "README"
+    samples["text"].write_text("not an archive\n" * 100)
+    samples["empty"] = tmp_path / "empty"
+    samples["empty"].write_bytes(b"")
+    samples["broken gzip"] = tmp_path / "broken.tgz"
+    samples["broken gzip"].write_bytes(b"\x1f\x8b" + b"\x00" * 100)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        tar.add(tree / "ocaml-5.3.0" / "configure", arcname="configure")
+    samples["gnu tar"] = tmp_path / "gnu.tar"
+    samples["gnu tar"].write_bytes(buffer.getvalue())
+    verdicts = {name: (is_tar_archive(path), tarfile.is_tarfile(path)) for name, path in samples.items()}
+    assert all(ours == theirs for ours, theirs in verdicts.values()), verdicts
+    assert [name for name, (ours, _) in verdicts.items() if ours] == ["tar", "tar.gz", "tar.bz2", "tar.xz", "gnu tar"]
