@@ -8,7 +8,8 @@ Runs `uktoolchain install TARGET... --no-remote` into an empty home and measures
 Their ratio is how far the install is from using every core all the time (issue 12's goal: within
 1.05). The machine's CPU time used by other processes in the same interval and its idle time (from
 /proc/stat) are printed too: on a shared machine the install cannot have every core, and what
-counts is whether the cores ever idled while it ran. The timeline shows when each
+counts is whether the cores ever idled while it ran, and whether the install had a runnable
+process for every core (sampled from /proc; independent of the other processes). The timeline shows when each
 package started and ended (from --plain's lines).
 
     . /work/devenv.sh
@@ -31,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -41,6 +43,50 @@ def machine_cpu_seconds() -> tuple[float, float]:
     ticks = os.sysconf("SC_CLK_TCK")
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
     return (sum(fields) - idle) / ticks, sum(fields) / ticks
+
+
+class RunnableSampler:
+    """How many processes of the install's tree are runnable (state R: running, or waiting for a
+    core), sampled every INTERVAL seconds from /proc. Unlike the wall time, this does not depend
+    on what else the machine runs: with at least one runnable process per core, the install had
+    work for every core."""
+
+    INTERVAL = 0.5
+
+    def __init__(self, root_pid: int):
+        self.root_pid = root_pid
+        self.samples: list[int] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.wait(self.INTERVAL):
+            children: dict[int, list[int]] = {}
+            states: dict[int, str] = {}
+            for entry in os.scandir("/proc"):
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    text = Path(entry.path, "stat").read_text()
+                except OSError:
+                    continue
+                fields = text[text.rindex(")") + 2:].split()  # after "pid (comm) "
+                states[int(entry.name)] = fields[0]
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+            runnable, stack = 0, [self.root_pid]
+            while stack:
+                pid = stack.pop()
+                runnable += states.get(pid) == "R"
+                stack += children.get(pid, [])
+            self.samples.append(runnable)
+
+    def __enter__(self) -> "RunnableSampler":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
 
 
 def main() -> None:
@@ -78,7 +124,8 @@ def main() -> None:
     busy_before, total_before = machine_cpu_seconds()
     started = time.monotonic()
     events: list[tuple[float, str]] = []
-    with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True) as process:
+    with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True) as process, \
+            RunnableSampler(process.pid) as sampler:
         for line in process.stderr:
             events.append((time.monotonic() - started, line.rstrip()))
     wall = time.monotonic() - started
@@ -108,6 +155,10 @@ def main() -> None:
           f"{others:.1f} CPU s in that time ({others / (wall * cores) * 100:.0f}% of the machine); the cores were "
           f"idle {machine_idle:.1f} s of {wall * cores:.1f} ({machine_idle / (wall * cores) * 100:.1f}%)")
     print(f"with the others' CPU time: wall / ((CPU + others) / cores) = {wall / ((cpu + others) / cores):.3f}")
+    counts = sampler.samples or [0]
+    spread = ", ".join(f"{label} {sum(1 for c in counts if test(c)) / len(counts) * 100:.1f}%" for label, test in (
+        (f">= {cores}", lambda c: c >= cores), *((f"{k}", lambda c, k=k: c == k) for k in range(cores - 1, -1, -1))))
+    print(f"runnable processes of the install, {len(counts)} samples every {RunnableSampler.INTERVAL} s: {spread}")
     if scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)
     else:
