@@ -155,8 +155,8 @@ class UkPackage:
     # -- parallel jobs -------------------------------------------------------------------------
     # uktoolchain runs builds side by side and hands each one the path of a FIFO holding the free
     # job slots of the whole install (GNU make's jobserver protocol; uktoolchain/engine/jobserver.py).
-    # A build owns one slot while it runs; every further job takes one from the FIFO. Without it
-    # (plain Conan), each build runs tools.build:jobs jobs.
+    # A build runs its first job without a slot and takes one from the FIFO for each further job.
+    # Without it (plain Conan), each build runs tools.build:jobs jobs.
     def uk_jobserver(self):
         """(variable assignment, redirections) that make a make or cargo command a client of the
         jobserver, or None when there is none."""
@@ -183,7 +183,7 @@ class UkPackage:
 
     @contextlib.contextmanager
     def uk_job_slots(self):
-        """How many jobs a tool that knows no jobserver (dune) may run: its own slot plus the slots
+        """How many jobs a tool that knows no jobserver (dune) may run: its first plus one per slot
         free right now, which it holds until the block ends (or tools.build:jobs without uktoolchain)."""
         fifo = self.conf.get("user.uktoolchain:jobserver")
         if self.uk_jobserver() is None:

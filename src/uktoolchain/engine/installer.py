@@ -148,7 +148,7 @@ class Installer:
             if not options.build_missing:
                 self._refuse_builds(plan, engine)
             # One pool of job slots for all builds side by side (engine/jobserver.py).
-            jobserver = JobServer.create(os.cpu_count() or 1)
+            jobserver = JobServer.for_cores(os.cpu_count() or 1)
             build_conf = conf + ([f"{JOBSERVER_CONF}={jobserver.path}"] if jobserver else [])
             jobs = {
                 label: Job(
@@ -168,7 +168,7 @@ class Installer:
             view.start(list(plan.packages))
             with view:
                 Scheduler(plan, jobs, engine.build_env(), view, Timings(self.home.state / "timings.json"),
-                          options.parallel, jobserver, batches).run()
+                          options.parallel, batches).run()
             installed = {}
             for arch, wanted in graphs.items():
                 for package in engine.installed([refs[c] for c in wanted], conf, self._options(arch, wanted),

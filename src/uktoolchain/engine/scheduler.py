@@ -1,9 +1,9 @@
 """Realise a plan: fetch sources, then build each package in its own process; download the
 packages of one remote in one process (a Batch).
 
-Packages start as soon as their dependencies are done, up to ``parallel`` jobs at a time; builds
-share the cores through a jobserver (engine/jobserver.py) when there is one. Each job's output goes
-to its own log file. On Ctrl-C or SIGTERM every running job's process group is
+Packages start as soon as their dependencies are done, up to ``parallel`` jobs at a time (the
+builds' make jobs share the cores through engine/jobserver.py). Each job's output goes to its own
+log file. On Ctrl-C or SIGTERM every running job's process group is
 terminated; Conan only registers a package once package() has finished, so nothing half-built
 is left behind and the next run starts those packages again.
 """
@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from uktoolchain import atomic
-from uktoolchain.engine.jobserver import JobServer
 from uktoolchain.engine.model import BUILD, CACHED, Plan, PlannedPackage
 from uktoolchain.errors import BuildError, DiskFullError, DownloadError, Interrupted, RemoteError, UkError
 
@@ -82,9 +81,8 @@ class Timings:
 
 class Scheduler:
     def __init__(self, plan: Plan, jobs: dict[str, Job], env: dict[str, str], view, timings: Timings, parallel: int,
-                 jobserver: JobServer | None = None, batches: list[Batch] = ()):
+                 batches: list[Batch] = ()):
         self.plan = plan
-        self.jobserver = jobserver
         self.batches = list(batches)  # their packages' jobs only verify what the batch brought
         self.jobs = jobs
         self.env = env
@@ -158,15 +156,8 @@ class Scheduler:
                 self.view.update(name, "downloading", done=done, total=total)
 
             job.fetch(progress)
-        slot = job.package.action == BUILD and self.jobserver is not None
-        if slot and not self.jobserver.acquire(self.cancel):  # the build's own slot (see jobserver.py)
-            raise Cancelled()
-        try:
-            verb = "building" if job.package.action == BUILD else "fetching"
-            code, elapsed = self._process([job.package.label], verb, job.command, job.log_path)
-        finally:
-            if slot:
-                self.jobserver.release()
+        verb = "building" if job.package.action == BUILD else "fetching"
+        code, elapsed = self._process([job.package.label], verb, job.command, job.log_path)
         self._finish(job, code, elapsed)
 
     def _process(self, names: list[str], verb: str, command: list[str], log_path: Path) -> tuple[int, float]:
