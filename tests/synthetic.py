@@ -55,6 +55,8 @@ mkdir -p "$out/bin" "$out/share" "$out/lib"
 echo "building {name}"
 if [ -n "$SYNTH_SLEEP" ]; then echo "sleeping $SYNTH_SLEEP"; sleep "$SYNTH_SLEEP"; fi
 if [ -n "$SYNTH_FAIL_{upper}" ]; then echo "error: {name} is told to fail" >&2; exit 3; fi
+# SYNTH_LIST_BUILD_FOLDERS: record which build folders exist in the cache while this one builds.
+if [ -n "$SYNTH_LIST_BUILD_FOLDERS" ]; then ls -d "$CONAN_HOME"/p/b/*/b > "$SYNTH_LIST_BUILD_FOLDERS/{name}" || true; fi
 echo "{greeting}" > "$out/share/greeting"
 cat > "$out/bin/{name}" <<'EOF'
 #!/bin/sh
@@ -248,4 +250,80 @@ def write_two_set_index(root: Path, server: FileServer) -> Path:
     for name in ("beta", "gamma"):  # built with either alpha
         data = root / "recipes" / name / "conandata.yml"
         data.write_text(data.read_text().replace('alpha: "[>=1.0 <2]"', 'alpha: "[>=1.0 <3]"'))
+    return root
+
+
+# -- a per-architecture component: two builds of one recipe revision ------------------------------
+
+PER_ARCH_RECIPE = '''\
+import os
+from conan import ConanFile
+from conan.tools.files import copy
+
+
+class Delta(ConanFile):
+    name = "delta"
+    python_requires = "ukbase/1.0"
+    python_requires_extend = "ukbase.UkPackage"
+    options = {"target_arch": ["x86_64", "aarch64"]}
+    default_options = {"target_arch": "x86_64"}
+
+    def build(self):
+        arch = str(self.options.target_arch)
+        self.run(f"sh {self.source_folder}/build.sh {self.build_folder} {arch}")
+        jobs = os.cpu_count() + 1  # more than make -j<cores> runs at once
+        self.run(self.uk_make(f"-f {self.source_folder}/jobs.mk ARCH={arch} N={jobs}"), cwd=self.build_folder)
+
+    def package(self):
+        copy(self, "*", os.path.join(self.build_folder, "out"), self.package_folder)
+'''
+
+# With SYNTH_PROBE (a directory): each build waits until the other architecture's has started too
+# (fails after 60 s), then runs make jobs that record how many jobs of both builds run at once.
+PER_ARCH_BUILD_SH = '''\
+set -e
+mkdir -p "$1/out/share"
+echo "delta for $2" > "$1/out/share/arch"
+[ -n "$SYNTH_PROBE" ] || exit 0
+mkdir -p "$SYNTH_PROBE/running"
+touch "$SYNTH_PROBE/started-$2"
+waited=0
+while [ "$(ls "$SYNTH_PROBE" | grep -c '^started-')" -lt 2 ]; do
+  waited=$((waited + 1))
+  if [ "$waited" -gt 600 ]; then echo "error: the other build of delta never ran beside this one" >&2; exit 4; fi
+  sleep 0.1
+done
+'''
+
+PER_ARCH_JOBS_MK = '''\
+all: $(addprefix job,$(shell seq 1 $(N)))
+job%:
+\t@if [ -n "$$SYNTH_PROBE" ]; then mkdir "$$SYNTH_PROBE/running/$(ARCH)-$@" && ls "$$SYNTH_PROBE/running" | wc -l >> "$$SYNTH_PROBE/counts" && sleep 0.3 && rmdir "$$SYNTH_PROBE/running/$(ARCH)-$@"; fi
+'''
+
+
+def write_per_arch_index(root: Path, server: FileServer) -> Path:
+    """The synthetic index plus ``delta``, built once per target architecture (option
+    target_arch), for targets ``dx`` (x86_64) and ``da`` (aarch64)."""
+    write_index(root, server)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for relative, content in (("build.sh", PER_ARCH_BUILD_SH), ("jobs.mk", PER_ARCH_JOBS_MK)):
+            data = content.encode()
+            info = tarfile.TarInfo(f"delta-1.0/{relative}")
+            info.size, info.mode = len(data), 0o755
+            tar.addfile(info, io.BytesIO(data))
+    tarball = buffer.getvalue()
+    (server.root / "delta-1.0.tar.gz").write_bytes(tarball)
+    recipe = root / "recipes" / "delta"
+    recipe.mkdir()
+    (recipe / "conanfile.py").write_text(PER_ARCH_RECIPE)
+    (recipe / "conandata.yml").write_text(
+        f'sources:\n  "1.0":\n    url:\n      - {server.url("delta-1.0.tar.gz")}\n'
+        f'    sha256: "{hashlib.sha256(tarball).hexdigest()}"\n')
+    catalogue = root / "recipes" / "targets.toml"
+    text = catalogue.read_text().replace("[components]\n", "[components]\ndelta = \"1.0\"\n")
+    catalogue.write_text('per_arch = ["delta"]\n\n' + text +
+                         '\n[targets.dx]\ndescription = "delta for x86_64"\narch = "x86_64"\ncomponents = ["delta"]\n'
+                         '\n[targets.da]\ndescription = "delta for aarch64"\narch = "aarch64"\ncomponents = ["delta"]\n')
     return root

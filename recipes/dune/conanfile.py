@@ -2,7 +2,6 @@ import os
 import re
 
 from conan import ConanFile
-from conan.tools.build import build_jobs
 
 
 class Dune(ConanFile):
@@ -20,11 +19,12 @@ class Dune(ConanFile):
 
     def build(self):
         # The steps of dune.opam: a bootstrap dune, then the release build of dune itself.
-        jobs = build_jobs(self)
         env = ["conanbuild", "conanrun"]
-        self.run(f"ocaml boot/bootstrap.ml -j {jobs}", cwd=self.source_folder, env=env)
-        self.run("./_boot/dune.exe build dune.install --release --profile dune-bootstrap"
-                 f" -j {jobs}", cwd=self.source_folder, env=env)
+        with self.uk_job_slots() as jobs:  # dune knows no jobserver: as many jobs as slots are free
+            self.run(f"ocaml boot/bootstrap.ml -j {jobs}", cwd=self.source_folder, env=env)
+        with self.uk_job_slots() as jobs:
+            self.run("./_boot/dune.exe build dune.install --release --profile dune-bootstrap"
+                     f" -j {jobs}", cwd=self.source_folder, env=env)
 
     def _record_version(self):
         """`dune --version` reads the version from dune-project, where release tarballs carry it

@@ -6,7 +6,6 @@ import stat
 
 from conan import ConanFile
 from conan.errors import ConanException, ConanInvalidConfiguration
-from conan.tools.build import build_jobs
 from conan.tools.files import copy, rmdir, save
 
 # OCaml tools of the cross sysroot that read the standard library path (compiled in as the fake
@@ -138,7 +137,7 @@ class OcamlSolo5(ConanFile):
         prefix = self.uk_fake_prefix
         self._run(f"./configure.sh --prefix={prefix} --sysroot={prefix}/{self._sysroot}"
                   f" --target={self._triple}")
-        self._run(f"make -j{build_jobs(self)}")
+        self._run(self.uk_make())
         self._run("make ocaml-solo5.install")
 
     # -- package ---------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 import os
 
 from conan import ConanFile
-from conan.tools.build import build_jobs
 
 
 class Ocaml(ConanFile):
@@ -18,7 +17,7 @@ class Ocaml(ConanFile):
         # BUILD_PATH_PREFIX_MAP (set by ukbase) does for OCaml code. Given to make, not to
         # configure, so that it is not recorded in `ocamlc -config`.
         prefix_map = f"-ffile-prefix-map={self.source_folder}={self.uk_fake_build_folder}"
-        self.run(f"make -j{build_jobs(self)} CPPFLAGS={prefix_map}", cwd=self.source_folder)
+        self.run(self.uk_make(f"CPPFLAGS={prefix_map}"), cwd=self.source_folder)
 
     def package(self):
         destdir = os.path.join(self.build_folder, "staged")

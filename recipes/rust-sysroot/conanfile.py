@@ -186,10 +186,13 @@ class RustSysroot(ConanFile):
     def _cargo_build(self, manifest_dir, target, rustflags):
         command = (f"{shlex.quote(self._cargo)} build --offline --release --target {shlex.quote(target)}"
                    f" --manifest-path {shlex.quote(os.path.join(manifest_dir, 'Cargo.toml'))}")
+        # cargo is a jobserver client: it shares the cores with the builds beside it.
+        assignment, redirections = self.uk_jobserver() or ("", "")
         self.run(f"RUSTC={shlex.quote(self._rustc)} RUSTC_BOOTSTRAP=1 CARGO_INCREMENTAL=0"
                  f" CARGO_HOME={shlex.quote(os.path.join(self.build_folder, 'cargo-home'))}"
                  f" CARGO_TARGET_DIR={shlex.quote(os.path.join(self.build_folder, 'target'))}"
-                 f" CARGO_ENCODED_RUSTFLAGS={shlex.quote(chr(0x1f).join(rustflags))} {command}")
+                 f" CARGO_ENCODED_RUSTFLAGS={shlex.quote(chr(0x1f).join(rustflags))} {assignment} {command}"
+                 f" {redirections}")
 
     def _collect(self, target, crates, destination):
         deps = os.path.join(self.build_folder, "target", target, "release", "deps")

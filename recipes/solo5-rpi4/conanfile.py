@@ -4,7 +4,6 @@ import shutil
 
 from conan import ConanFile
 from conan.errors import ConanException, ConanInvalidConfiguration
-from conan.tools.build import build_jobs
 from conan.tools.files import copy
 
 _TRIPLE = "aarch64-solo5-none-static"
@@ -62,8 +61,8 @@ class Solo5Rpi4(ConanFile):
         makefile = os.path.join(self.source_folder, "boards", "rpi4", "Makefile")
         # Keep the Solo5 package's folder (its headers) out of the binding's debug info.
         cflags = f"-O2 -g -ffile-prefix-map={solo5}={self.uk_fake_prefix_of('solo5')}"
-        self.run(f'make -f "{makefile}" -j{build_jobs(self)} O=rpi4 CC={cross}gcc LD={cross}ld '
-                 f'OBJCOPY={cross}objcopy "SOLO5_INCLUDE={solo5}/include/solo5" "CFLAGS={cflags}"',
+        self.run(self.uk_make(f'-f "{makefile}" O=rpi4 CC={cross}gcc LD={cross}ld '
+                              f'OBJCOPY={cross}objcopy "SOLO5_INCLUDE={solo5}/include/solo5" "CFLAGS={cflags}"'),
                  cwd=self.build_folder)
 
     def package(self):

@@ -4,7 +4,6 @@ import subprocess
 
 from conan import ConanFile
 from conan.errors import ConanInvalidConfiguration
-from conan.tools.build import build_jobs
 from conan.tools.files import copy
 
 
@@ -51,7 +50,7 @@ class Solo5(ConanFile):
         tools = f"TARGET_CC={cross}gcc" if cross else "TARGET_CC=cc"
         tools += f" TARGET_LD={cross}ld TARGET_OBJCOPY={cross}objcopy"
         self.run(f"{tools} ./configure.sh --prefix={self.uk_fake_prefix}", cwd=self.source_folder)
-        self.run(f"make -j{build_jobs(self)} {self._make_args}", cwd=self.source_folder)
+        self.run(self.uk_make(self._make_args), cwd=self.source_folder)
 
     def package(self):
         # The cc wrapper uses include/solo5 from its own package: a cross package needs it too.

@@ -8,16 +8,22 @@ conandata.yml, requirements, build() and package_info(). This base gives all of 
   the pinned URLs; sha256 or sha512, always verified;
 - our own patches from ``patches/<name>/<version>-NNNN-<slug>.patch`` (exported with the recipe, so
   they are part of the recipe revision and therefore of every binary's identity);
-- a package_id that covers the full identity of dependencies and of this base.
+- a package_id that covers the full identity of dependencies and of this base;
+- parallel builds that share the cores with the other builds of the same install (``uk_make``,
+  ``uk_jobserver``, ``uk_job_slots``).
 """
+import contextlib
 import glob
 import hashlib
 import os
+import shlex
 import shutil
+import stat
 import tarfile
 
 from conan import ConanFile
 from conan.errors import ConanException
+from conan.tools.build import build_jobs
 from conan.tools.env import Environment
 from conan.tools.files import copy, download, patch
 
@@ -150,6 +156,56 @@ class UkPackage:
             os.unlink(target)
             raise ConanException(f"{algorithm} mismatch for {urls}")
         return target
+
+    # -- parallel jobs -------------------------------------------------------------------------
+    # uktoolchain runs builds side by side and hands each one the path of a FIFO holding the free
+    # job slots of the whole install (GNU make's jobserver protocol; uktoolchain/engine/jobserver.py).
+    # A build runs its first job without a slot and takes one from the FIFO for each further job.
+    # Without it (plain Conan), each build runs tools.build:jobs jobs.
+    def uk_jobserver(self):
+        """(variable assignment, redirections) that make a make or cargo command a client of the
+        jobserver, or None when there is none."""
+        fifo = self.conf.get("user.uktoolchain:jobserver")
+        try:
+            if not fifo or not stat.S_ISFIFO(os.stat(fifo).st_mode):
+                return None
+        except OSError:
+            return None
+        # --jobserver-fds: understood by GNU make 3.81 to 4.4 and by cargo; the shell opens the
+        # FIFO on both descriptors (read-write: opening never blocks).
+        fifo = shlex.quote(fifo)
+        return "MAKEFLAGS='-j --jobserver-fds=3,4'", f"3<>{fifo} 4<>{fifo}"
+
+    def uk_make(self, arguments=""):
+        """A make command line for self.run, as parallel as the cores free for this build allow."""
+        jobserver = self.uk_jobserver()
+        if jobserver is None:
+            parts = ["make", f"-j{build_jobs(self)}", arguments]
+        else:
+            assignment, redirections = jobserver
+            parts = [assignment, "make", arguments, redirections]
+        return " ".join(part for part in parts if part)
+
+    @contextlib.contextmanager
+    def uk_job_slots(self):
+        """How many jobs a tool that knows no jobserver (dune) may run: its first plus one per slot
+        free right now, which it holds until the block ends (or tools.build:jobs without uktoolchain)."""
+        fifo = self.conf.get("user.uktoolchain:jobserver")
+        if self.uk_jobserver() is None:
+            yield build_jobs(self)
+            return
+        fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+        taken = b""
+        try:
+            try:
+                taken = os.read(fd, max(0, build_jobs(self) - 1))
+            except BlockingIOError:  # none free
+                pass
+            yield 1 + len(taken)
+        finally:
+            if taken:
+                os.write(fd, taken)
+            os.close(fd)
 
     # -- helpers for build() / package() / package_info() --------------------------------------
     @property

@@ -7,7 +7,6 @@ or the one asked for.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -27,6 +26,8 @@ def default_mode() -> int:
 
 def write_text(path: Path, content: str, mode: int | None = None) -> None:
     """Write a unique temporary in the same directory (threads and processes may race), rename it."""
+    import tempfile  # only when writing: the no-op paths import this module
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -49,6 +50,7 @@ def write_text_if_changed(path: Path, content: str) -> None:
 def copy_file(source: Path, target: Path, mode: int | None = None) -> None:
     """Copy to a unique temporary beside ``target``, then rename: ``target`` is old or complete."""
     import shutil
+    import tempfile
 
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +32,8 @@ class Config:
     def load(cls, path: Path) -> "Config":
         data: dict = {}
         if path.exists() or path.is_symlink():
+            import tomllib  # only when there is a file: most homes have none
+
             try:
                 data = tomllib.loads(path.read_bytes().decode("utf-8"))
             except OSError as exc:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +92,8 @@ class Home:
         """Fail early, with the fix, when the home cannot take a build."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
+            import tempfile  # here: env and the no-op install import this module, and never write
+
             with tempfile.NamedTemporaryFile(dir=self.root, prefix=".probe-"):
                 pass
         except OSError as exc:

@@ -11,7 +11,6 @@ its set; an explicit ``--ocaml`` wins.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +64,8 @@ def load(path: Path) -> ProjectPin:
     except (OSError, UnicodeDecodeError) as exc:
         raise PinFileError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}",
                            "fix its permissions or remove it") from exc
+    import tomllib  # only for a project that has a pin: a fast path without one does not pay for it
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

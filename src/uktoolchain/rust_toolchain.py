@@ -11,15 +11,17 @@ librust-compiler-builtins-dev otherwise: crates.io is not needed). The rule, fir
 
 rustup's proxies are resolved to the toolchain they run now (``rustc --print sysroot``), so a
 directory override cannot switch compilers between building a sysroot and using it.
+
+Applying the rule runs each rustc it looks at (~0.1 s in all). ``install`` applies it and records
+the choice (``ToolchainRecord``); ``env`` and the no-op install then only stat what the rule looked
+at (``select_recorded``) and apply it again when anything changed.
 """
 from __future__ import annotations
 
-import glob
 import hashlib
+import json
 import os
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,7 +101,15 @@ class Survey:
     explicit: bool = False  # chosen by UKTOOLCHAIN_RUSTC
 
 
+def _which(command: str) -> str:
+    import shutil  # not at the top: env imports this module (~2 ms)
+
+    return shutil.which(command) or command
+
+
 def _run(argv: list[str]) -> str | None:
+    import subprocess  # here: env, answered from the record, runs nothing
+
     try:
         result = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL,
                                 env={**os.environ, "LC_ALL": "C"})
@@ -112,6 +122,8 @@ def _compiler_builtins(library: Path, registry: str) -> Path | None:
     in_tree = library / "compiler-builtins" / "compiler-builtins"
     if (in_tree / "Cargo.toml").is_file():
         return in_tree
+    import glob
+
     packaged = [Path(p).parent for p in glob.glob(f"{registry}/compiler_builtins-*/Cargo.toml")]
     if not packaged:
         return None
@@ -163,7 +175,7 @@ def survey(env: dict[str, str] | None = None, fallbacks: tuple[str, ...] = FALLB
     env = os.environ if env is None else env
     explicit = env.get("UKTOOLCHAIN_RUSTC")
     if explicit:
-        rustc = Path(shutil.which(explicit) or explicit)
+        rustc = Path(_which(explicit))
         if not (rustc.is_file() and os.access(rustc, os.X_OK)):
             looked = Candidate(rustc, problems=(f"UKTOOLCHAIN_RUSTC={explicit} is not an executable",))
             return Survey(None, [looked], explicit=True)
@@ -189,7 +201,10 @@ def survey(env: dict[str, str] | None = None, fallbacks: tuple[str, ...] = FALLB
 def select(env: dict[str, str] | None = None, fallbacks: tuple[str, ...] = FALLBACK_RUSTC,
            registry: str = DEBIAN_REGISTRY) -> RustToolchain:
     """The toolchain to use, or a typed error naming what is missing and how to get it."""
-    found = survey(env, fallbacks, registry)
+    return _chosen(survey(env, fallbacks, registry))
+
+
+def _chosen(found: Survey) -> RustToolchain:
     if found.chosen is not None:
         c = found.chosen
         assert c.real_rustc and c.cargo and c.library and c.compiler_builtins
@@ -221,3 +236,151 @@ def describe(candidate: Candidate) -> str:
     cargo = f"{candidate.cargo} ({(cargo_version or '').strip() or 'version unknown'})"
     return (f"rustc {candidate.real_rustc} ({candidate.release}), cargo {cargo}, rust-src {candidate.library}, "
             f"compiler_builtins {candidate.compiler_builtins}")
+
+
+# -- the choice made at install, checked later by stat ---------------------------------------------
+
+RECORD_FORMAT = 1
+_RULE_VARIABLES = ("UKTOOLCHAIN_RUSTC", "UKTOOLCHAIN_CARGO", "RUSTUP_TOOLCHAIN", "RUSTUP_HOME")
+
+
+@dataclass(frozen=True)
+class ToolchainRecord:
+    """A toolchain the rule chose, with two cheap signatures (stat results, no process run):
+
+    - ``files``: its rustc, cargo, sysroot, rust-src and compiler_builtins (a reinstalled or
+      upgraded toolchain replaces them, which changes their inode or mtime);
+    - ``rule``: what the rule looked at up to its choice (the variables it reads, every rustc on
+      PATH before the chosen one and the state of their toolchains, rustup's settings and
+      rust-toolchain files when a rustup proxy is among them): if none changed, the rule would
+      choose the same toolchain again.
+    """
+
+    toolchain: RustToolchain
+    found_as: str  # the rustc the rule took (maybe a rustup proxy); where its look-up stops
+    sysroots: dict[str, str]  # rustc looked at -> its sysroot (rejected ones included)
+    rustup: bool  # a rustup proxy (or a rustc that did not run) was among them: rustup's settings count
+    files: str
+    rule: str
+
+    def to_json(self) -> str:
+        t = self.toolchain
+        return json.dumps({
+            "format": RECORD_FORMAT,
+            "toolchain": {"rustc": str(t.rustc), "cargo": str(t.cargo), "version": t.version,
+                          "library": str(t.library), "compiler_builtins": str(t.compiler_builtins)},
+            "found_as": self.found_as, "sysroots": self.sysroots, "rustup": self.rustup,
+            "files": self.files, "rule": self.rule,
+        }, indent=1, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ToolchainRecord | None":
+        try:
+            data = json.loads(text)
+            if data.get("format") != RECORD_FORMAT:
+                return None
+            t = data["toolchain"]
+            toolchain = RustToolchain(Path(t["rustc"]), Path(t["cargo"]), t["version"], Path(t["library"]),
+                                      Path(t["compiler_builtins"]))
+            return cls(toolchain, data["found_as"], dict(data["sysroots"]), bool(data["rustup"]), data["files"],
+                       data["rule"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+
+def _stat(path: Path | str) -> str:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "-"
+    return f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _files_signature(toolchain: RustToolchain) -> str:
+    sysroot = toolchain.rustc.parent.parent
+    paths = (toolchain.rustc, toolchain.cargo, sysroot / "lib" / "rustlib", toolchain.library,
+             toolchain.compiler_builtins, toolchain.compiler_builtins.parent)
+    return hashlib.sha256("\n".join(f"{p} {_stat(p)}" for p in paths).encode()).hexdigest()
+
+
+def _rustup_inputs(env: dict[str, str]) -> list[str]:
+    """What decides the toolchain a rustup proxy runs: its settings (default toolchain, directory
+    overrides) and rust-toolchain files from the working directory up."""
+    rustup_home = Path(env.get("RUSTUP_HOME") or Path.home() / ".rustup")
+    found = [f"settings {_stat(rustup_home / 'settings.toml')}"]
+    directory = Path.cwd()
+    for folder in (directory, *directory.parents):
+        for name in ("rust-toolchain", "rust-toolchain.toml"):
+            signature = _stat(folder / name)
+            if signature != "-":
+                found.append(f"{folder / name} {signature}")
+    return found
+
+
+def _rule_signature(env: dict[str, str], fallbacks: tuple[str, ...], found_as: str, sysroots: dict[str, str],
+                    rustup: bool) -> str | None:
+    """The rule's inputs up to ``found_as``; None when ``found_as`` is no longer where it looks."""
+    lines = [f"{name}={env.get(name, '')}" for name in _RULE_VARIABLES]
+    explicit = env.get("UKTOOLCHAIN_RUSTC")
+    if explicit:
+        candidates = [Path(_which(explicit))]
+    else:
+        candidates = _path_rustcs(env.get("PATH", "")) + [Path(p) for p in fallbacks]
+    for rustc in candidates:
+        lines.append(f"{rustc} {_stat(rustc)}")
+        sysroot = sysroots.get(str(rustc))
+        if sysroot is not None:  # a toolchain gains or loses cargo, rust-src: the rule may choose it now
+            lines += [f"{p} {_stat(p)}" for p in (Path(sysroot) / "bin", Path(sysroot) / "lib" / "rustlib",
+                                                 Path(sysroot) / "lib" / "rustlib" / "src" / "rust" / "library")]
+        if str(rustc) == found_as:
+            if rustup:
+                lines += _rustup_inputs(env)
+            return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    return None
+
+
+def record_choice(env: dict[str, str] | None = None, fallbacks: tuple[str, ...] = FALLBACK_RUSTC,
+                  registry: str = DEBIAN_REGISTRY) -> ToolchainRecord:
+    """Apply the rule (running the compilers) and record its choice; raises as ``select``."""
+    env = dict(os.environ if env is None else env)
+    found = survey(env, fallbacks, registry)
+    toolchain = _chosen(found)
+    assert found.chosen is not None
+    sysroots = {str(c.rustc): str(c.sysroot) for c in found.looked_at if c.sysroot is not None}
+    rustup = any(c.rustup or c.sysroot is None for c in found.looked_at)
+    found_as = str(found.chosen.rustc)
+    rule = _rule_signature(env, fallbacks, found_as, sysroots, rustup)
+    assert rule is not None  # the rule found it there a moment ago
+    return ToolchainRecord(toolchain, found_as, sysroots, rustup, _files_signature(toolchain), rule)
+
+
+def still_chosen(record: ToolchainRecord, env: dict[str, str] | None = None,
+                 fallbacks: tuple[str, ...] = FALLBACK_RUSTC) -> bool:
+    """Whether the rule would choose the recorded toolchain again: stat calls only."""
+    env = os.environ if env is None else env
+    return (_files_signature(record.toolchain) == record.files
+            and _rule_signature(env, fallbacks, record.found_as, record.sysroots, record.rustup) == record.rule)
+
+
+def save_record(path: Path, record: ToolchainRecord) -> None:
+    from uktoolchain import atomic
+
+    atomic.write_text_if_changed(path, record.to_json())
+
+
+def select_recorded(path: Path, env: dict[str, str] | None = None, fallbacks: tuple[str, ...] = FALLBACK_RUSTC,
+                    registry: str = DEBIAN_REGISTRY) -> RustToolchain:
+    """``select()``, answered from the record at ``path`` when it still holds (by stat); otherwise
+    the rule is applied and its choice recorded there. Raises as ``select``."""
+    try:
+        record = ToolchainRecord.from_json(path.read_text())
+    except OSError:
+        record = None
+    if record is not None and still_chosen(record, env, fallbacks):
+        return record.toolchain
+    fresh = record_choice(env, fallbacks, registry)
+    try:
+        save_record(path, fresh)
+    except OSError:  # a read-only home still gets its answer
+        pass
+    return fresh.toolchain

@@ -1,12 +1,11 @@
 """The target catalogue, read from the recipe index's targets.toml. Targets are data."""
 from __future__ import annotations
 
-import difflib
-import platform
-import tomllib
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from uktoolchain import tomlcache
 from uktoolchain.errors import (
     ConfigError,
     TargetNotAvailableError,
@@ -57,11 +56,12 @@ class Catalogue:
     toolset: str = ""  # the set ``versions`` come from
 
     @classmethod
-    def load(cls, path: Path) -> "Catalogue":
-        """The catalogue with the default set chosen (see ``for_set``)."""
+    def load(cls, path: Path, cache: Path | None = None) -> "Catalogue":
+        """The catalogue with the default set chosen (see ``for_set``). ``cache``: a directory for
+        the parsed catalogue (see tomlcache)."""
         try:
-            data = tomllib.loads(path.read_text())
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+            data = tomlcache.load(path, cache)
+        except (OSError, ValueError) as exc:  # ValueError: tomllib.TOMLDecodeError
             raise ConfigError(f"cannot read the target catalogue {path}: {exc}") from exc
         common = {str(k): str(v) for k, v in data.get("components", {}).items()}
         sets = _read_sets(data, common, path)
@@ -200,6 +200,8 @@ def unknown_target_message(name: str, targets: dict[str, Target]) -> str:
     binding_problem = _binding_problem(name, targets)
     if binding_problem:
         return binding_problem
+    import difflib  # the error path only
+
     close = difflib.get_close_matches(name, list(targets), n=1)
     suggestion = f"did you mean {close[0]}? " if close else ""
     available = [t.name for t in targets.values() if t.available]
@@ -227,13 +229,15 @@ def _binding_problem(name: str, targets: dict[str, Target]) -> str | None:
                 f"{arch} targets: {on_arch}")
     if binding in _UNSUPPORTED_BINDINGS:
         return f"the {binding} binding is not supported ({_UNSUPPORTED_BINDINGS[binding]}); {arch} targets: {on_arch}"
+    import difflib
+
     if prefix and not difflib.get_close_matches(binding, bindings, n=1):
         return f"unknown Solo5 binding '{binding}' in '{name}'; bindings: {', '.join(bindings)}; {arch} targets: {on_arch}"
     return None
 
 
 def host_arch() -> str:
-    machine = platform.machine().lower()
+    machine = os.uname().machine.lower()  # platform.machine() on POSIX, without importing platform
     return {"amd64": "x86_64", "arm64": "armv8", "aarch64": "armv8"}.get(machine, machine)
 
 
@@ -243,4 +247,5 @@ def host_target_arch() -> str:
 
 
 def host_os() -> str:
-    return {"linux": "Linux", "darwin": "Macos", "freebsd": "FreeBSD"}.get(platform.system().lower(), platform.system())
+    system = os.uname().sysname  # platform.system() on POSIX
+    return {"linux": "Linux", "darwin": "Macos", "freebsd": "FreeBSD"}.get(system.lower(), system)

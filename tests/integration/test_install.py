@@ -103,8 +103,8 @@ def test_our_patches_are_applied_and_part_of_the_identity(uk, index, isolated_ho
     patch_dir = index / "patches" / "alpha"
     patch_dir.mkdir(parents=True)
     (patch_dir / "1.0-0001-greeting.patch").write_text(
-        "--- a/build.sh\n+++ b/build.sh\n@@ -6,3 +6,3 @@\n"
-        ' if [ -n "$SYNTH_FAIL_ALPHA" ]; then echo "error: alpha is told to fail" >&2; exit 3; fi\n'
+        "--- a/build.sh\n+++ b/build.sh\n@@ -8,3 +8,3 @@\n"
+        ' if [ -n "$SYNTH_LIST_BUILD_FOLDERS" ]; then ls -d "$CONAN_HOME"/p/b/*/b > "$SYNTH_LIST_BUILD_FOLDERS/alpha" || true; fi\n'
         '-echo "hello from alpha" > "$out/share/greeting"\n'
         '+echo "hello from patched alpha" > "$out/share/greeting"\n'
         ' cat > "$out/bin/alpha" <<\'EOF\'\n'

@@ -108,3 +108,23 @@ def test_a_home_with_spaces_keeps_the_sysroot_whole(tmp_path, monkeypatch, catal
     for target, rust_target in (("spt", "x86_64-unikernel-elf"), ("aarch64-spt", "aarch64-unikernel-elf")):
         config = tomllib.loads((Path(two["UKTOOLCHAIN_CARGO_DIR"]) / f"{target}.toml").read_text())
         assert config["target"][rust_target]["rustflags"] == ["--sysroot", str(sysroot)]
+
+
+def test_environment_runs_no_compiler_while_the_recorded_choice_holds(tmp_path, monkeypatch):
+    from uktoolchain import rust_toolchain
+    from uktoolchain.engine import stamps
+
+    rustc = rustfakes.toolchain(tmp_path / "tc", "1.63.0", in_tree_builtins=True)
+    monkeypatch.setenv("UKTOOLCHAIN_RUSTC", str(rustc))
+    home = Home(tmp_path / "home")
+    rust_toolchain.save_record(stamps.rust_record_file(home), rust_toolchain.record_choice())  # as install does
+    real_run, ran = rust_toolchain._run, []
+    monkeypatch.setattr(rust_toolchain, "_run", lambda argv: ran.append(argv) or real_run(argv))
+    sysroot = [_sysroot_package(home.conan, "1.63.0")]
+    assert cargo.cargo_environment(home, "spt", sysroot, None)["RUSTC"] == str(rustc)
+    assert ran == []
+    # Another compiler chosen now: the rule is applied again, and the sysroot refused.
+    monkeypatch.setenv("UKTOOLCHAIN_RUSTC", str(rustfakes.toolchain(tmp_path / "new", "1.64.0", in_tree_builtins=True)))
+    with pytest.raises(RustSysrootMismatchError):
+        cargo.cargo_environment(home, "spt", sysroot, None)
+    assert ran

@@ -105,3 +105,87 @@ def test_doctor_names_the_toolchain_and_what_others_lack(tmp_path, monkeypatch):
     assert check.ok, check.detail
     assert check.detail.startswith(f"will use (by the rule) rustc {tmp_path / 'deb' / 'bin' / 'rustc'} (1.63.0)")
     assert "passed over" in check.detail and "1.95.0" in check.detail
+
+
+# -- the choice recorded at install, checked by stat ------------------------------------------------
+
+
+@pytest.fixture
+def runs(monkeypatch):
+    """Every rustc/cargo the selection runs, in order."""
+    ran: list[str] = []
+    real = rust_toolchain._run
+
+    def counting(argv):
+        ran.append(argv[0])
+        return real(argv)
+
+    monkeypatch.setattr(rust_toolchain, "_run", counting)
+    return ran
+
+
+def test_recorded_choice_is_answered_without_running_a_compiler(tmp_path, cb_registry, runs):
+    rustup = rustfakes.toolchain(tmp_path / "rustup", "1.95.0", rust_src=False, rustup=True)
+    debian = rustfakes.toolchain(tmp_path / "debian", "1.63.0")
+    env = {"PATH": f"{rustup.parent}:{debian.parent}", "RUSTUP_HOME": str(tmp_path / "rustup-home")}
+    record_file = tmp_path / "state" / "rust-toolchain.json"
+    chosen = rust_toolchain.select_recorded(record_file, env, fallbacks=(), registry=cb_registry)
+    assert chosen == rust_toolchain.select(env, fallbacks=(), registry=cb_registry)
+    assert runs and record_file.is_file()
+    runs.clear()
+    again = rust_toolchain.select_recorded(record_file, env, fallbacks=(), registry=cb_registry)
+    assert again == chosen and runs == []
+    assert rust_toolchain.ToolchainRecord.from_json(record_file.read_text()).toolchain == chosen
+
+
+def _changes(tmp_path):
+    """Changes after which the rule may choose another toolchain: each must make the record stale."""
+    def replaced_compiler(debian, rustup, env):
+        debian.write_text(debian.read_text() + "# upgraded\n")
+
+    def rust_src_added_to_the_earlier_toolchain(debian, rustup, env):
+        rustfakes.toolchain(tmp_path / "rustup", "1.95.0", rust_src=True, rustup=True)
+
+    def explicit_choice(debian, rustup, env):
+        env["UKTOOLCHAIN_RUSTC"] = str(rustfakes.toolchain(tmp_path / "other", "1.70.0"))
+
+    def new_rustc_earlier_on_path(debian, rustup, env):
+        env["PATH"] = f"{rustfakes.toolchain(tmp_path / 'new', '1.80.0').parent}:{env['PATH']}"
+
+    def rustup_default_changed(debian, rustup, env):
+        (tmp_path / "rustup-home").mkdir(exist_ok=True)
+        (tmp_path / "rustup-home" / "settings.toml").write_text('default_toolchain = "nightly"\n')
+
+    return [replaced_compiler, rust_src_added_to_the_earlier_toolchain, explicit_choice, new_rustc_earlier_on_path,
+            rustup_default_changed]
+
+
+@pytest.mark.parametrize("change", range(5))
+def test_record_goes_stale_when_the_rule_may_choose_otherwise(tmp_path, cb_registry, runs, change):
+    rustup = rustfakes.toolchain(tmp_path / "rustup", "1.95.0", rust_src=False, rustup=True)
+    debian = rustfakes.toolchain(tmp_path / "debian", "1.63.0")
+    env = {"PATH": f"{rustup.parent}:{debian.parent}", "RUSTUP_HOME": str(tmp_path / "rustup-home")}
+    record = rust_toolchain.record_choice(env, fallbacks=(), registry=cb_registry)
+    assert rust_toolchain.still_chosen(record, env, fallbacks=())
+    apply = _changes(tmp_path)[change]
+    apply(debian, rustup, env)
+    assert not rust_toolchain.still_chosen(record, env, fallbacks=()), apply.__name__
+    record_file = tmp_path / "record.json"
+    rust_toolchain.save_record(record_file, record)
+    runs.clear()
+    assert rust_toolchain.select_recorded(record_file, env, fallbacks=(), registry=cb_registry) == \
+        rust_toolchain.select(env, fallbacks=(), registry=cb_registry)
+    assert runs  # applied the rule again, and recorded its new answer
+    assert rust_toolchain.still_chosen(rust_toolchain.ToolchainRecord.from_json(record_file.read_text()), env, fallbacks=())
+
+
+def test_unreadable_or_old_record_means_applying_the_rule(tmp_path, cb_registry):
+    debian = rustfakes.toolchain(tmp_path / "debian", "1.63.0")
+    record_file = tmp_path / "record.json"
+    record_file.write_text('{"format": 0}')
+    assert rust_toolchain.ToolchainRecord.from_json(record_file.read_text()) is None
+    assert rust_toolchain.select_recorded(record_file, {"PATH": str(debian.parent)}, fallbacks=(),
+                                          registry=cb_registry).rustc == debian
+    record_file.write_text("not json")
+    assert rust_toolchain.select_recorded(record_file, {"PATH": str(debian.parent)}, fallbacks=(),
+                                          registry=cb_registry).rustc == debian

@@ -310,3 +310,114 @@ def test_fingerprint_follows_an_override(fingerprinting, tmp_path):
     on_tree = stamps.fingerprint(index, catalogue, solo, {"alpha": tree})
     (tree / "src" / "new.ml").write_text("")
     assert stamps.fingerprint(index, catalogue, solo, {"alpha": tree}) != on_tree
+
+
+# -- DigestMemo -------------------------------------------------------------------------------
+
+
+def _settle(path, seconds_ago: float = 60) -> None:
+    """Give a file (or every entry of a tree) an mtime in the past, as sources usually have."""
+    import os
+    import time
+
+    moment = time.time() - seconds_ago
+    for entry in [path, *(path.rglob("*") if path.is_dir() else [])]:
+        os.utime(entry, (moment, moment))
+
+
+def test_digest_memo_reads_a_settled_source_once(tmp_path):
+    from uktoolchain.sources import DigestMemo, file_digest
+
+    source = tmp_path / "ocaml.tgz"
+    source.write_bytes(b"x" * 1000)
+    _settle(source)
+    computed = []
+
+    def compute(path):
+        computed.append(path)
+        return file_digest(path)
+
+    memo = DigestMemo(tmp_path / "state" / "digests.json")
+    first = memo.digest(source, "sha256", compute)
+    assert memo.digest(source, "sha256", compute) == first and len(computed) == 1
+    assert DigestMemo(memo.path).digest(source, "sha256", compute) == first and len(computed) == 1  # kept on disk
+
+    source.write_bytes(b"y" * 1000)  # same size, new mtime
+    _settle(source, 30)
+    assert memo.digest(source, "sha256", compute) != first and len(computed) == 2
+
+    replacement = tmp_path / "other.tgz"  # same size and mtime, another file moved over it
+    replacement.write_bytes(b"z" * 1000)
+    import os
+
+    os.utime(replacement, (source.stat().st_atime, source.stat().st_mtime))
+    replacement.replace(source)
+    assert memo.digest(source, "sha256", compute) == file_digest(source) and len(computed) == 3
+
+
+def test_digest_memo_keeps_nothing_for_a_source_just_written(tmp_path):
+    from uktoolchain.sources import DigestMemo, file_digest
+
+    source = tmp_path / "fresh.tgz"
+    source.write_bytes(b"fresh")
+    memo = DigestMemo(tmp_path / "digests.json")
+    computed = []
+    for _ in range(2):
+        memo.digest(source, "sha256", lambda p: computed.append(p) or file_digest(p))
+    assert len(computed) == 2  # a rewrite within the same mtime tick would go unnoticed
+
+
+def test_digest_memo_of_a_tree_follows_its_entries(tmp_path):
+    from uktoolchain.engine.cachekey import content_digest
+    from uktoolchain.sources import DigestMemo
+
+    tree = tmp_path / "firmware"
+    tree.mkdir()
+    (tree / "start4.elf").write_bytes(b"elf")
+    _settle(tree)
+    memo = DigestMemo(tmp_path / "digests.json")
+    computed = []
+    first = memo.digest(tree, "content", lambda p: computed.append(p) or content_digest(p))
+    memo.digest(tree, "content", lambda p: computed.append(p) or content_digest(p))
+    assert len(computed) == 1
+    (tree / "fixup4.dat").write_bytes(b"dat")
+    _settle(tree)
+    assert memo.digest(tree, "content", lambda p: computed.append(p) or content_digest(p)) != first
+    assert len(computed) == 2
+
+
+# -- is_tar_archive ------------------------------------------------------------------------------
+
+
+def test_tar_check_agrees_with_tarfile(tmp_path):
+    import gzip
+    import io
+    import tarfile
+
+    from uktoolchain.sources import is_tar_archive
+
+    tree = tmp_path / "tree"
+    (tree / "ocaml-5.3.0").mkdir(parents=True)
+    (tree / "ocaml-5.3.0" / "configure").write_text("#!/bin/sh\n")
+    samples = {}
+    for mode, suffix in (("w", "tar"), ("w:gz", "tar.gz"), ("w:bz2", "tar.bz2"), ("w:xz", "tar.xz")):
+        archive = tmp_path / f"source.{suffix}"
+        with tarfile.open(archive, mode) as tar:
+            tar.add(tree / "ocaml-5.3.0", arcname="ocaml-5.3.0")
+        samples[suffix] = archive
+    samples["gzip of a non-tar"] = tmp_path / "notes.gz"
+    samples["gzip of a non-tar"].write_bytes(gzip.compress(b"just text\n" * 200))
+    samples["text"] = tmp_path / "README"
+    samples["text"].write_text("not an archive\n" * 100)
+    samples["empty"] = tmp_path / "empty"
+    samples["empty"].write_bytes(b"")
+    samples["broken gzip"] = tmp_path / "broken.tgz"
+    samples["broken gzip"].write_bytes(b"\x1f\x8b" + b"\x00" * 100)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        tar.add(tree / "ocaml-5.3.0" / "configure", arcname="configure")
+    samples["gnu tar"] = tmp_path / "gnu.tar"
+    samples["gnu tar"].write_bytes(buffer.getvalue())
+    verdicts = {name: (is_tar_archive(path), tarfile.is_tarfile(path)) for name, path in samples.items()}
+    assert all(ours == theirs for ours, theirs in verdicts.values()), verdicts
+    assert [name for name, (ours, _) in verdicts.items() if ours] == ["tar", "tar.gz", "tar.bz2", "tar.xz", "gnu tar"]

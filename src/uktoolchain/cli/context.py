@@ -66,7 +66,7 @@ class Context:
     def _load(cls, ocaml: str | None, installed: list[str] | None) -> "Context":
         home = Home.discover()
         index = RecipeIndex.discover()
-        catalogue = Catalogue.load(index.catalogue_file)
+        catalogue = Catalogue.load(index.catalogue_file, home.state / "parsed")
         pin = _project_pin(catalogue)
         choice = choose_set(home, catalogue, ocaml, pin, installed)
         config = Config.load(home.config_file)

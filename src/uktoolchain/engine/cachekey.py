@@ -16,13 +16,15 @@ from pathlib import Path
 from uktoolchain import __version__
 from uktoolchain.engine.conan_home import GLOBAL_CONF, profile_text, settings_user_text
 from uktoolchain.resources import BASE_RECIPE, RecipeIndex
-from uktoolchain.sources import file_digest
+from uktoolchain.sources import DigestMemo, file_digest
 from uktoolchain.targets import Catalogue, Target, host_arch, host_os
 
 KEY_FORMAT = 1
 
 
-def cache_key(index: RecipeIndex, catalogue: Catalogue, targets: list[Target], overrides: dict[str, Path]) -> str:
+def cache_key(index: RecipeIndex, catalogue: Catalogue, targets: list[Target], overrides: dict[str, Path],
+              memo: DigestMemo | None = None) -> str:
+    """``memo``: where local sources' digests are kept between runs (see sources.DigestMemo)."""
     digest = hashlib.sha256()
 
     def add(*parts: object) -> None:
@@ -40,7 +42,9 @@ def cache_key(index: RecipeIndex, catalogue: Catalogue, targets: list[Target], o
         for path in index.inputs_of(component):
             add(path.relative_to(index.root).as_posix(), hashlib.sha256(path.read_bytes()).hexdigest())
         if component in overrides:
-            add("local source", component, content_digest(overrides[component]))
+            source = overrides[component]
+            add("local source", component,
+                memo.digest(source, "content", content_digest) if memo else content_digest(source))
     return f"uktoolchain-{host_os().lower()}-{host_arch()}-{digest.hexdigest()[:40]}"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import re
 import sqlite3
@@ -36,6 +37,8 @@ class ConanEngine:
         self.use_remotes = use_remotes
         # Remotes that failed to answer during this run (name -> reason): left out from then on.
         self.unreachable: dict[str, str] = {}
+        self._shared_source: set[str] = set()  # recipes that build in their source folder (see source_ready)
+        self._remote_revisions: dict[tuple[str, str], str] = {}  # (ref, package_id) -> package revision to download
         self._verify_lock = threading.Lock()
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with self._quiet():
@@ -145,6 +148,10 @@ class ConanEngine:
                 if action is None:
                     raise EngineError(f"{node.ref}: Conan cannot provide a binary ({node.binary})")
                 label = _label(node)
+                if getattr(node.conanfile, "no_copy_source", False):
+                    self._shared_source.add(node.ref.repr_notime())
+                if action == DOWNLOAD:
+                    self._remote_revisions[(node.ref.repr_notime(), node.package_id)] = node.prev
                 packages[label] = PlannedPackage(
                     label=label,
                     name=str(node.ref.name),
@@ -173,6 +180,42 @@ class ConanEngine:
         for item in package.options:
             command += ["-o", item]
         return command
+
+    def download_command(self, packages: list[PlannedPackage], list_path: Path, parallel: int) -> list[str]:
+        """One `conan download` of packages the plan found on one remote, ``parallel`` at a time:
+        exactly the package revisions planned, no graph to resolve, no dependency order (a
+        binary needs nothing else present to be downloaded). Writes the package list it reads."""
+        from conan.api.model import MultiPackagesList, PackagesList, PkgReference, RecipeReference
+
+        [remote] = {package.remote for package in packages}
+        selected = PackagesList()
+        for package in packages:
+            ref = RecipeReference.loads(package.ref)
+            selected.add_ref(ref)
+            selected.add_pref(PkgReference(ref, package.package_id,
+                                           self._remote_revisions[(package.ref, package.package_id)]))
+        lists = MultiPackagesList()
+        lists.add(remote, selected)
+        list_path.write_text(json.dumps(lists.serialize(), indent=1))
+        return [sys.executable, "-m", "conans.conan", "download", f"--list={list_path}", "-r", remote,
+                "-c", f"core.download:parallel={max(1, parallel)}"]
+
+    def source_ready(self, ref: str):
+        """For the scheduler: a check that Conan's source folder of ``ref`` is complete (source()
+        has run), after which another build of the recipe may start beside the one that filled it:
+        each build copies it into its own build folder. None (never side by side) for a recipe that
+        builds in that shared folder (no_copy_source)."""
+        from conan.api.model import RecipeReference
+        from conan.internal.cache.conan_reference_layout import EXPORT_FOLDER, SRC_FOLDER
+
+        if ref in self._shared_source:
+            return None
+        with self._quiet():  # source_path() would refuse a folder that does not exist yet
+            export = self.api.cache.export_path(RecipeReference.loads(ref))
+        assert os.path.basename(export) == EXPORT_FOLDER
+        folder = os.path.join(os.path.dirname(export), SRC_FOLDER)  # Conan's recipe layout: e/, s/, ...
+        dirty = os.path.normpath(folder) + ".dirty"  # Conan marks a folder being written this way
+        return lambda: os.path.isdir(folder) and not os.path.exists(dirty)
 
     def build_env(self) -> dict[str, str]:
         return {**os.environ, "CONAN_HOME": str(self.home)}
@@ -207,6 +250,17 @@ class ConanEngine:
             # Build trees (an OCaml one is ~0.5 GB) are not needed once packages exist.
             self.api.cache.clean(source=False, build=True, download=True, temp=True)
         return result
+
+    def remove_build_folder(self, package: PlannedPackage) -> None:
+        """A built package's build folder (an OCaml tree is ~0.5 GB) is not needed once the package
+        exists: removed now, beside the builds still running, rather than all at the end (where
+        it was the install's last tens of seconds on a busy machine). Never temporary folders:
+        those of the running builds are among them."""
+        from conan.api.model import ListPattern
+
+        with self._verify_lock, self._quiet():  # jobs finish on several threads
+            listing = self.api.list.select(ListPattern(f"{package.ref}:{package.package_id}"))
+            self.api.cache.clean(listing, source=False, build=True, download=False, temp=False)
 
     # -- downloaded packages ------------------------------------------------------------------
     def verify_download(self, package: PlannedPackage) -> None:

@@ -17,11 +17,13 @@ from pathlib import Path
 
 from uktoolchain.config import Config
 from uktoolchain.engine import conan_home, stamps, state
+from uktoolchain.engine.jobserver import CONF as JOBSERVER_CONF
+from uktoolchain.engine.jobserver import JobServer
 from uktoolchain.engine.lock import home_lock
 from uktoolchain.engine.lockfile import Pins, ToolchainLock
 from uktoolchain.engine.model import BUILD, DOWNLOAD, InstalledPackage, Plan, PlannedPackage
 from uktoolchain.engine.remotes import RemoteSettings
-from uktoolchain.engine.scheduler import Job, Scheduler, Timings
+from uktoolchain.engine.scheduler import Batch, Job, Scheduler, Timings
 from uktoolchain.errors import ConfigError, MirrorsUnreachableError, RemoteError, SourceOverrideError
 from uktoolchain.home import Home, home_error, require_path_for_builds, require_path_for_use
 from uktoolchain.resources import BASE_RECIPE, RecipeIndex
@@ -147,9 +149,11 @@ class Installer:
 
         conf = [f"{CONF_SOURCE_DIRS}={[str(self.home.sources)] + [str(m) for m in self.config.mirror_dirs]}"]
         if stamps.RUST_SYSROOT in self.catalogue.components_of(targets):  # built by the host's Rust toolchain: choose it now
-            from uktoolchain.rust_toolchain import select
+            from uktoolchain.rust_toolchain import record_choice, save_record
 
-            toolchain = select()
+            record = record_choice()  # the rule, applied now; env and no-op installs stat what it looked at
+            save_record(stamps.rust_record_file(self.home), record)
+            toolchain = record.toolchain
             self.say(f"using Rust {toolchain.release}: {toolchain.rustc}, {toolchain.cargo}")
             conf += toolchain.conan_conf()
         # One Conan graph per target architecture: a graph holds one build of each component.
@@ -162,6 +166,7 @@ class Installer:
                 wanted += [c for c in target.host_components if c not in wanted]
         self.home.state.mkdir(parents=True, exist_ok=True)
         lockfiles = {arch: self.home.state / f"plan-{os.getpid()}-{arch or 'host'}.lock" for arch in graphs}
+        jobserver, download_lists = None, []
         try:
             plan = Plan({})
             for arch, wanted in graphs.items():
@@ -175,30 +180,38 @@ class Installer:
             if any(package.action == BUILD for package in plan.packages.values()):
                 require_path_for_builds(self.home.root)
             self._fetch_extras_first(targets, plan, recipe_dirs, backups)
+            # One pool of job slots for all builds side by side (engine/jobserver.py).
+            jobserver = JobServer.for_cores(os.cpu_count() or 1)
+            build_conf = conf + ([f"{JOBSERVER_CONF}={jobserver.path}"] if jobserver else [])
             jobs = {
                 label: Job(
                     package=package,
-                    command=engine.build_command(package, conf),
+                    command=engine.build_command(package, build_conf if package.action == BUILD else conf),
                     log_path=self.home.logs / f"{label}.log",
                     fetch=self._fetcher([package.name] + [plan.packages[d].name for d in package.deps], recipe_dirs,
                                         backups)
                     if package.action == BUILD else None,
                     verify=(lambda package=package: engine.verify_download(package)) if package.action == DOWNLOAD else None,
+                    source_ready=engine.source_ready(package.ref) if package.action == BUILD else None,
+                    cleanup=(lambda package=package: engine.remove_build_folder(package)) if package.action == BUILD else None,
                 )
                 for label, package in plan.packages.items()
             }
+            batches = self._download_batches(plan, engine, download_lists)
             view.start(list(plan.packages))
             with view:
                 Scheduler(plan, jobs, engine.build_env(), view, Timings(self.home.state / "timings.json"),
-                          options.parallel).run()
+                          options.parallel, batches).run()
             installed = {}
             for arch, wanted in graphs.items():
                 for package in engine.installed([refs[c] for c in wanted], conf, self._options(arch, wanted),
                                                 lockfiles[arch]):
                     installed[package.label] = package
         finally:
-            for lockfile in lockfiles.values():
+            for lockfile in [*lockfiles.values(), *download_lists]:
                 lockfile.unlink(missing_ok=True)
+            if jobserver is not None:
+                jobserver.close()
 
         overrides_by_component = {o.component: o.path for o in overrides}
         local = {o.component: state.LocalSource(o.component, str(o.path), exported.local_digests[o.component],
@@ -211,7 +224,8 @@ class Installer:
             used = target.components + target.host_components
             state.write(self.home, state.InstalledTarget(
                 toolset=self.catalogue.toolset, target=target.name,
-                fingerprint=stamps.fingerprint(self.index, self.catalogue, target, overrides_by_component),
+                fingerprint=stamps.fingerprint(self.index, self.catalogue, target, overrides_by_component,
+                                               stamps.rust_record_file(self.home)),
                 packages=tuple(packages), extras=target.extras,
                 local_sources=tuple(local[c] for c in sorted(local) if c in used)))
             report[target.name] = packages
@@ -239,6 +253,21 @@ class Installer:
             raise MirrorsUnreachableError(
                 f"--with {extra}: no source reachable for {names}; nothing was built (first: {first.message})",
                 first.hint)
+
+    def _download_batches(self, plan: Plan, engine, lists: list[Path]) -> list[Batch]:
+        """All downloads from one remote in one process (scheduler.Batch); ``lists`` gets the
+        package lists they read, removed with the plan's lock files."""
+        by_remote: dict[str, list] = {}
+        for package in plan.packages.values():
+            if package.action == DOWNLOAD:
+                by_remote.setdefault(package.remote, []).append(package)
+        batches = []
+        for remote, packages in by_remote.items():
+            listed = self.home.state / f"download-{os.getpid()}-{remote}.json"
+            lists.append(listed)
+            command = engine.download_command(packages, listed, os.cpu_count() or 1)
+            batches.append(Batch([p.label for p in packages], command, self.home.logs / f"download-{remote}.log", remote))
+        return batches
 
     def _refuse_builds(self, plan: Plan, engine) -> None:
         missing = [label for label, package in plan.packages.items() if package.action == BUILD]

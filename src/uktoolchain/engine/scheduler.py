@@ -1,7 +1,9 @@
-"""Realise a plan: fetch sources, then build or download each package in its own process.
+"""Realise a plan: fetch sources, then build each package in its own process; download the
+packages of one remote in one process (a Batch).
 
-Packages start as soon as their dependencies are done, up to ``parallel`` at a time. Each job's
-output goes to its own log file. On Ctrl-C or SIGTERM every running job's process group is
+Packages start as soon as their dependencies are done, up to ``parallel`` jobs at a time (the
+builds' make jobs share the cores through engine/jobserver.py). Each job's output goes to its own
+log file. On Ctrl-C or SIGTERM every running job's process group is
 terminated; Conan only registers a package once package() has finished, so nothing half-built
 is left behind and the next run starts those packages again.
 """
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from uktoolchain import atomic
 from uktoolchain.engine.model import BUILD, CACHED, Plan, PlannedPackage
-from uktoolchain.errors import BuildError, DiskFullError, DownloadError, Interrupted, RemoteError
+from uktoolchain.errors import BuildError, DiskFullError, DownloadError, Interrupted, RemoteError, UkError
 
 LOG_TAIL_LINES = 30
 _FAILURES = (BuildError, DiskFullError, RemoteError)  # end one job: let the others finish
@@ -37,6 +39,24 @@ class Job:
     log_path: Path
     fetch: Callable[[Callable[[int, int | None], None]], None] | None  # fetches sources first
     verify: Callable[[], None] | None = None  # checks what a download brought, raises RemoteError
+    # Builds of one recipe revision (solo5 for two arches) share Conan's source folder, which the
+    # first fills (source()) and each then copies into its own build folder: another may start
+    # once this says that folder is complete. None: never two side by side.
+    source_ready: Callable[[], bool] | None = None
+    cleanup: Callable[[], None] | None = None  # after a successful build (best effort)
+
+
+@dataclass
+class Batch:
+    """Downloads of several packages in one process: Conan fetches them in parallel threads, and
+    there is one start-up and no graph to resolve, instead of one `conan install` per package,
+    each after its dependencies. A downloaded package needs nothing else present, so a batch
+    starts at once; packages that depend on its packages wait for the whole batch."""
+
+    labels: list[str]
+    command: list[str]
+    log_path: Path
+    remote: str
 
 
 class Timings:
@@ -60,8 +80,10 @@ class Timings:
 
 
 class Scheduler:
-    def __init__(self, plan: Plan, jobs: dict[str, Job], env: dict[str, str], view, timings: Timings, parallel: int):
+    def __init__(self, plan: Plan, jobs: dict[str, Job], env: dict[str, str], view, timings: Timings, parallel: int,
+                 batches: list[Batch] = ()):
         self.plan = plan
+        self.batches = list(batches)  # their packages' jobs only verify what the batch brought
         self.jobs = jobs
         self.env = env
         self.view = view
@@ -75,29 +97,32 @@ class Scheduler:
         finished = {label for label, p in self.plan.packages.items() if p.action == CACHED}
         for name in finished:
             self.view.update(name, "cached")
-        running: dict[Future, str] = {}
+        running: dict[Future, tuple[str, ...]] = {}  # a job's label, or a batch's labels
         failure: BuildError | DiskFullError | RemoteError | None = None
+        waiting = list(self.batches)
+        batched = {label for batch in self.batches for label in batch.labels}
         with ThreadPoolExecutor(max_workers=self.parallel) as pool:
             try:
                 while True:
                     if failure is None:
+                        while waiting and len(running) < self.parallel:
+                            batch = waiting.pop(0)
+                            running[pool.submit(self._run_batch, batch)] = tuple(batch.labels)
                         for package in self.plan.ready(finished):
                             if len(running) >= self.parallel:
                                 break
-                            busy_refs = {self.plan.packages[label].ref for label in running.values()}
-                            # Builds of one recipe revision (solo5 for two arches) share Conan's
-                            # source folder: never run them side by side.
-                            if package.label in running.values() or package.ref in busy_refs:
+                            busy = [label for labels in running.values() for label in labels]
+                            if package.label in busy or package.label in batched or self._shares_source(package, busy):
                                 continue
-                            running[pool.submit(self._run_job, self.jobs[package.label])] = package.label
+                            running[pool.submit(self._run_job, self.jobs[package.label])] = (package.label,)
                     if not running:
                         break
                     done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
                     for future in done:
-                        name = running.pop(future)
+                        names = running.pop(future)
                         error = future.exception()
                         if error is None:
-                            finished.add(name)
+                            finished.update(names)
                         elif isinstance(error, _FAILURES) and failure is None:
                             failure = error  # let independent jobs finish; start nothing new
                         elif not isinstance(error, (*_FAILURES, Cancelled)):
@@ -109,6 +134,15 @@ class Scheduler:
             raise failure
         if self.cancel.is_set():
             raise Interrupted("interrupted")
+
+    def _shares_source(self, package: PlannedPackage, running) -> bool:
+        """Whether ``package`` must wait for a running build of its recipe revision to have filled
+        Conan's source folder (downloads never touch it)."""
+        if package.action != BUILD:
+            return False
+        others = [self.jobs[label] for label in running if self.plan.packages[label].ref == package.ref
+                  and self.plan.packages[label].action == BUILD]
+        return any(job.source_ready is None or not job.source_ready() for job in others)
 
     # -- one job -------------------------------------------------------------------------------
     def _run_job(self, job: Job) -> None:
@@ -122,25 +156,61 @@ class Scheduler:
                 self.view.update(name, "downloading", done=done, total=total)
 
             job.fetch(progress)
-        started = time.monotonic()
         verb = "building" if job.package.action == BUILD else "fetching"
-        self.view.update(name, verb, started=started, estimate=self.timings.estimate(name))
-        job.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(job.log_path, "wb") as log:
-            log.write(("$ " + " ".join(job.command) + "\n").encode())
+        code, elapsed = self._process([job.package.label], verb, job.command, job.log_path)
+        self._finish(job, code, elapsed)
+
+    def _process(self, names: list[str], verb: str, command: list[str], log_path: Path) -> tuple[int, float]:
+        started = time.monotonic()
+        for name in names:
+            self.view.update(name, verb, started=started, estimate=self.timings.estimate(name))
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "wb") as log:
+            log.write(("$ " + " ".join(command) + "\n").encode())
             log.flush()
             with self.lock:
                 if self.cancel.is_set():
                     raise Cancelled()
                 process = subprocess.Popen(
-                    job.command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                     env=self.env, start_new_session=True,  # its own group: we stop make and cc too
                 )
-                self.processes[name] = process
+                self.processes[names[0]] = process
             code = process.wait()
             with self.lock:
-                self.processes.pop(name, None)
-        elapsed = time.monotonic() - started
+                self.processes.pop(names[0], None)
+        return code, time.monotonic() - started
+
+    def _run_batch(self, batch: Batch) -> None:
+        code, elapsed = self._process(batch.labels, "fetching", batch.command, batch.log_path)
+        if self.cancel.is_set():
+            for name in batch.labels:
+                self.view.update(name, "failed", reason="interrupted")
+            raise Cancelled()
+        if code != 0:
+            for name in batch.labels:
+                self.view.update(name, "failed", reason=f"exit {code}")
+            tail = log_tail(batch.log_path)
+            if any("No space left on device" in line for line in tail):
+                raise DiskFullError(f"downloading from {batch.remote} ran out of disk space; full log: {batch.log_path}",
+                                    "free some space, run `uktoolchain gc`, or point UKTOOLCHAIN_HOME at a larger disk")
+            raise DownloadError(", ".join(batch.labels), str(batch.log_path), tail, batch.remote)
+        refused = None
+        for name in batch.labels:  # each is checked against its manifest and revision
+            verify = self.jobs[name].verify
+            try:
+                if verify is not None:
+                    verify()
+            except RemoteError as exc:
+                self.view.update(name, "failed", reason="refused")
+                refused = refused or exc
+                continue
+            self.view.update(name, "done", elapsed=elapsed)
+        if refused is not None:
+            raise refused
+
+    def _finish(self, job: Job, code: int, elapsed: float) -> None:
+        name = job.package.label
         if self.cancel.is_set():
             self.view.update(name, "failed", reason="interrupted")
             raise Cancelled()
@@ -163,6 +233,11 @@ class Scheduler:
                 raise
         if job.package.action == BUILD:
             self.timings.record(name, elapsed)
+            if job.cleanup is not None:
+                try:
+                    job.cleanup()
+                except UkError:  # what is left is removed at the end of the install
+                    pass
         self.view.update(name, "done", elapsed=elapsed)
 
     def _terminate_all(self) -> None:

@@ -23,7 +23,8 @@ from uktoolchain.targets import Catalogue, Target, host_arch, host_os
 RUST_SYSROOT = "rust-sysroot"  # the component built by the host's Rust toolchain
 
 
-def fingerprint(index: RecipeIndex, catalogue: Catalogue, target: Target, overrides: dict[str, Path]) -> str:
+def fingerprint(index: RecipeIndex, catalogue: Catalogue, target: Target, overrides: dict[str, Path],
+                rust_record: Path | None = None) -> str:
     digest = hashlib.sha256()
 
     def add(*parts: object) -> None:
@@ -38,22 +39,30 @@ def fingerprint(index: RecipeIndex, catalogue: Catalogue, target: Target, overri
         if component in overrides:
             add("override", component, overrides[component], override_signature(overrides[component]))
     if RUST_SYSROOT in target.components:
-        add("rust", rust_fingerprint())
+        add("rust", rust_fingerprint(rust_record))
     return digest.hexdigest()
 
 
-@functools.cache  # a few rustc runs; one answer per process (several targets, stamp writing)
-def rust_fingerprint() -> str:
-    """The Rust toolchain a sysroot would be built with now: another rustc means a rebuild."""
+@functools.cache  # one answer per process (several targets, stamp writing)
+def rust_fingerprint(record: Path | None = None) -> str:
+    """The Rust toolchain a sysroot would be built with now: another rustc means a rebuild. With
+    ``record`` (see rust_record_file), answered by stat while the choice recorded there holds."""
     from uktoolchain.errors import UkError
-    from uktoolchain.rust_toolchain import select
+    from uktoolchain.rust_toolchain import select, select_recorded
 
     try:
-        return select().fingerprint()
+        return (select() if record is None else select_recorded(record)).fingerprint()
     except UkError as exc:  # install itself reports it; here it only means "not up to date"
         return f"unusable: {exc}"
 
 
+def rust_record_file(home: Home) -> Path:
+    """Where install records the Rust toolchain it chose (rust_toolchain.ToolchainRecord); one per
+    home, as the host's Rust toolchains are the same for every set."""
+    return home.state / "rust-toolchain.json"
+
+
 def up_to_date(home: Home, index: RecipeIndex, catalogue: Catalogue, target: Target, overrides: dict[str, Path]) -> bool:
     record = state.read_present(home, target.name)
-    return record is not None and record.fingerprint == fingerprint(index, catalogue, target, overrides)
+    return record is not None and record.fingerprint == fingerprint(index, catalogue, target, overrides,
+                                                                     rust_record_file(home))

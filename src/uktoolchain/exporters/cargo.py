@@ -19,9 +19,10 @@ from pathlib import Path
 
 from uktoolchain import atomic
 from uktoolchain.engine.model import InstalledPackage
+from uktoolchain.engine.stamps import rust_record_file
 from uktoolchain.errors import RustSysrootMismatchError
 from uktoolchain.home import Home
-from uktoolchain.rust_toolchain import RustToolchain, select
+from uktoolchain.rust_toolchain import RustToolchain, select, select_recorded
 from uktoolchain.targets import Target
 
 
@@ -53,9 +54,10 @@ def rust_targets(packages: list[InstalledPackage], conan_home: Path) -> list[Rus
     return found
 
 
-def matching_toolchain(target: str, rust: list[RustTarget]) -> RustToolchain:
-    """The Rust toolchain chosen now, which must be the one that built every sysroot."""
-    toolchain = select()
+def matching_toolchain(target: str, rust: list[RustTarget], record: Path | None = None) -> RustToolchain:
+    """The Rust toolchain chosen now, which must be the one that built every sysroot. With
+    ``record``, the choice recorded at install, while a stat says it still holds."""
+    toolchain = select() if record is None else select_recorded(record)
     for item in rust:
         if item.rustc_version != toolchain.version:
             built_by = next((line for line in item.rustc_version.splitlines() if line.startswith("rustc ")), "another rustc")
@@ -75,7 +77,7 @@ def cargo_environment(home: Home, target: str, packages: list[InstalledPackage],
     rust = rust_targets(packages, home.conan)
     if not rust:
         return {}
-    toolchain = matching_toolchain(target, rust)
+    toolchain = matching_toolchain(target, rust, rust_record_file(home))
     bindir = render_bindir(home, target, toolchain)
     values = {
         "PATH": f"{bindir}:{path or '${PATH}'}",
