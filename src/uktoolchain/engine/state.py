@@ -9,7 +9,7 @@ Reading them needs neither Conan nor YAML: ``install``'s no-op answer and ``env`
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from uktoolchain import atomic
 from uktoolchain.engine.model import InstalledPackage
@@ -39,8 +39,6 @@ class InstalledTarget:
     packages: tuple[InstalledPackage, ...]
     extras: tuple[str, ...] = ()
     local_sources: tuple[LocalSource, ...] = ()
-    # The Rust toolchain its sysroot was built with (rust_toolchain.RustToolchain.record()).
-    rust: dict = field(default_factory=dict)
 
     def folders_present(self, home: Home) -> bool:
         return all((home.conan / p.folder).is_dir() for p in self.packages)
@@ -57,7 +55,6 @@ class InstalledTarget:
             "fingerprint": self.fingerprint,
             "extras": list(self.extras),
             "local_sources": [asdict(s) for s in self.local_sources],
-            "rust": self.rust,
             "packages": [asdict(p) for p in self.packages],
         }
 
@@ -77,7 +74,6 @@ class InstalledTarget:
             packages=packages,
             extras=tuple(data.get("extras", ())),
             local_sources=tuple(LocalSource(**s) for s in data.get("local_sources", ())),
-            rust=dict(data.get("rust") or {}),
         )
 
 
