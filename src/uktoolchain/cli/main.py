@@ -28,9 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     from uktoolchain.cli import cargo, cargo_config, check, doctor, env, gc, image, install, listing, workspace
-    from uktoolchain.cli import cache_key, lock, paths, push, remote, remove, verify_objects
+    from uktoolchain.cli import cache_key, lock, paths, push, remote, remove, run, verify_objects
 
-    for module in (install, listing, env, workspace, check, image, verify_objects, doctor, gc, remove, cargo,
+    for module in (install, listing, env, workspace, check, run, image, verify_objects, doctor, gc, remove, cargo,
                    cargo_config, remote, push, lock, cache_key, paths):
         module.register(sub)
     return parser
