@@ -54,3 +54,24 @@ def refuse_other_binding(uk, build: Path, given: str, target: str) -> None:
     assert refused.returncode == 3, refused.stdout + refused.stderr
     assert f"Solo5 {given} ABI" in refused.stderr and f"-z solo5-abi={target}" in refused.stderr, refused.stderr
     assert refused.stdout == ""  # nothing booted
+
+
+BLOCK_MANIFEST = '{"type": "solo5.manifest", "version": 1, "devices": [{"name": "storage", "type": "BLOCK_BASIC"}]}\n'
+
+
+def run_with_a_block_device(uk, project: Path, disk: Path) -> None:
+    """A hello whose manifest.json declares block device `storage` (``project``: built for spt
+    and virtio): refused until the device is given, then attached by solo5-spt (which refuses to
+    start a unikernel whose manifest device is not attached) and by QEMU as a virtio-blk device."""
+    spt, virtio = image(project, "spt"), image(project, "virtio")
+    refused = uk("run", "spt", str(spt), timeout=60)
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert "declares block device storage" in refused.stderr and "--block storage=FILE" in refused.stderr
+    assert refused.stdout == ""
+    booted = uk("run", "--block", f"storage={disk}", "spt", str(spt), timeout=120)
+    assert booted.returncode == EXIT_STATUS and GREETING in booted.stdout, booted.stdout + booted.stderr
+    if doctor.run_checks(["qemu-x86"])[0].ok:
+        booted = uk("run", "--block", f"storage={disk}", "virtio", str(virtio), timeout=300)
+        assert booted.returncode == EXIT_STATUS, booted.stdout + booted.stderr
+        sectors = disk.stat().st_size // 512
+        assert "virtio-block device" in booted.stdout and f"capacity={sectors} sectors" in booted.stdout, booted.stdout

@@ -9,12 +9,16 @@ cross-compiler build. test_unikernel_targets.py runs the spt and virtio part on 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 import run_checks
+from conftest import shell_with_env
 from uktoolchain import doctor
+
+HELLO = Path(__file__).resolve().parents[2] / "src" / "uktoolchain" / "data" / "hello"
 
 HOME = os.environ.get("UKTOOLCHAIN_TEST_HOME")
 TARGETS = ["spt", "virtio", "aarch64-rpi4"]
@@ -39,3 +43,16 @@ def test_run_boots_each_platform_and_returns_the_unikernel_status(uk, tmp_path, 
     run_checks.run_rpi4(uk, build)
     run_checks.refuse_other_binding(uk, build, "virtio", "spt")
     run_checks.refuse_other_binding(uk, build, "spt", "virtio")
+
+
+def test_run_attaches_the_manifest_devices(uk, tmp_path, monkeypatch):
+    monkeypatch.setenv("UKTOOLCHAIN_HOME", str(Path(HOME)))
+    project = tmp_path / "hello"
+    shutil.copytree(HELLO, project)
+    (project / "manifest.json").write_text(run_checks.BLOCK_MANIFEST)
+    uk("workspace", "spt", "virtio", "-o", str(project / "dune-workspace"), check=True)
+    built = shell_with_env(uk("env", "spt", "virtio", check=True).stdout, f"cd {project} && dune build 2>&1")
+    assert built.returncode == 0, built.stdout + built.stderr
+    disk = tmp_path / "disk.img"
+    disk.write_bytes(bytes(1 << 20))
+    run_checks.run_with_a_block_device(uk, project, disk)

@@ -26,8 +26,9 @@ class Virtio(Solo5):
         self.require_run_tools()
         qemu = shutil.which("qemu-system-x86_64")
         # -cpu max: what TCG has, RDRAND included (mirage-crypto's RNG seeds from it).
+        # -nic none: QEMU's default NIC would take PCI slot 3, the first of the manifest's devices.
         command = [qemu, "-nographic", "-no-reboot", "-m", "128", "-cpu", "max", "-display", "none",
-                   "-serial", "stdio", "-monitor", "none", "-kernel", str(image)]
+                   "-serial", "stdio", "-monitor", "none", "-nic", "none", "-kernel", str(image)]
         if args:
             command += ["-append", " ".join(args)]
         for slot, device in enumerate(elf.read(image).solo5_devices() or (), FIRST_PCI_SLOT):
