@@ -22,7 +22,7 @@ class Virtio(Solo5):
     def launch(self, image: Path, args: list[str], devices: Devices, tool_path: str, workdir: Path) -> Launch:
         why = self.runs_here()
         if why:
-            raise CannotRunHere(why)
+            raise CannotRunHere(why, f"run it on an {self.target.arch} machine with the {self.target.name} toolchain")
         self.require_run_tools()
         qemu = shutil.which("qemu-system-x86_64")
         # -cpu max: what TCG has, RDRAND included (mirage-crypto's RNG seeds from it).
