@@ -20,9 +20,9 @@ from pathlib import Path
 from uktoolchain.errors import ImageMismatchError, UkError
 from uktoolchain.platforms import platform_of
 from uktoolchain.platforms.base import PROCESS, Devices, Launch
+from uktoolchain.targets import Target
 
 __all__ = ["Devices", "ExitStatusUnknownError", "execute", "prepare", "prepare_installed"]
-from uktoolchain.targets import Target
 
 # What Solo5's bindings print as they end (bindings/exit.c); solo5_abort ends with SOLO5_EXIT_ABORT.
 EXIT_LINE = re.compile(rb"Solo5: solo5_exit\((-?\d+)\) called")
