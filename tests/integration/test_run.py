@@ -128,3 +128,54 @@ def test_prepare_refuses_before_making_a_launch(tmp_path):
     image = elf_samples.build(tmp_path / "elf", "hello.rpi4")
     with pytest.raises(ImageMismatchError):
         runner.prepare(catalogue.targets["hvt"], image, [], runner.Devices({}, {}), "", tmp_path)
+
+
+@pytest.fixture
+def catalogue():
+    from uktoolchain.resources import RecipeIndex
+    from uktoolchain.targets import Catalogue
+
+    return Catalogue.load(RecipeIndex.discover().catalogue_file)
+
+
+@pytest.fixture
+def with_devices(tmp_path) -> dict[str, Path]:
+    """spt and virtio samples whose manifests declare block `storage`, then net `service`."""
+    note = elf_samples.manifest_note([("storage", "block"), ("service", "net")])
+    return {binding: elf_samples.build(tmp_path / "elf", f"devices.{binding}", arch="x86_64", abi=(number, version),
+                                       extra=note)
+            for binding, number, version in (("spt", elf_samples.SPT, 2), ("virtio", 3, 1))}
+
+
+def test_manifest_devices_reach_the_tender_and_qemu_by_name_and_slot(tmp_path, catalogue, with_devices,
+                                                                     marking_tender):
+    env, _ = marking_tender
+    devices = runner.Devices({"service": "tap0"}, {"storage": "/srv/disk,1.img"})
+    spt = runner.prepare(catalogue.targets["spt"], with_devices["spt"], ["--x=1"], devices,
+                         env["PATH"].split(os.pathsep)[0], tmp_path)
+    assert spt.command[1:] == ["--net:service=tap0", "--block:storage=/srv/disk,1.img",
+                               str(with_devices["spt"].absolute()), "--x=1"]
+    if not doctor.run_checks(["qemu-x86"])[0].ok:
+        return
+    virtio = runner.prepare(catalogue.targets["virtio"], with_devices["virtio"], [], devices, "", tmp_path).command
+    # Manifest order is PCI slot order, from slot 3; QEMU's option syntax doubles commas.
+    drive = virtio.index("-drive")
+    assert virtio[drive + 1] == "id=drive3,file=/srv/disk,,1.img,if=none,format=raw"
+    assert virtio[drive + 3] == "virtio-blk,drive=drive3,addr=0x3,bus=pci.0"
+    assert "virtio-net,netdev=n4,addr=0x4,bus=pci.0" in virtio
+    assert "tap,id=n4,ifname=tap0,script=no,downscript=no" in virtio
+
+
+def test_devices_must_match_the_manifest_before_anything_starts(uk, tmp_path, isolated_home, with_devices,
+                                                               marking_tender):
+    env, mark = marking_tender
+    image = str(with_devices["spt"])
+    missing = uk("run", "--block", "storage=/dev/null", "spt", image, env=env)
+    assert missing.returncode == 3, missing.stderr
+    assert "declares net device service in its Solo5 manifest" in missing.stderr and "--net service=TAP" in missing.stderr
+    extra = uk("run", "--block", "storage=/dev/null", "--net", "service=tap0", "--net", "other=tap1", "spt", image,
+               env=env)
+    assert extra.returncode == 3 and "declares no net device other" in extra.stderr, extra.stderr
+    bad = uk("run", "--net", "service", "spt", image, env=env)
+    assert bad.returncode == 2 and "expected NAME=TAP" in bad.stderr, bad.stderr
+    assert not mark.exists()
