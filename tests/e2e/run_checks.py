@@ -1,5 +1,5 @@
 """What ``uktoolchain run`` must do with real hello unikernels (src/uktoolchain/data/hello, built
-by dune for each target), shared by test_run.py (an installed home given) and
+by dune for each target), shared by test_run_installed.py (an installed home given) and
 test_unikernel_targets.py (the home it builds)."""
 from __future__ import annotations
 
