@@ -74,13 +74,29 @@ SECTIONS {{
 COMPILERS = {"aarch64": "aarch64-linux-gnu-gcc", "x86_64": "gcc"}
 
 
+def manifest_note(devices: list[tuple[str, str]]) -> str:
+    """A Solo5 MFT1 manifest note (Solo5's include/mft_abi.h, LP64) declaring ``devices``
+    ((name, "block" | "net"), in order) after the reserved first entry: 4 bytes of padding to
+    the 8-byte alignment of struct mft, {version, entries}, then 104-byte entries {name[68],
+    type, u (16), b (8), attached (1) + padding}."""
+    types = {"block": 1, "net": 2}
+    entries = [("", 1 << 30)] + [(name, types[kind]) for name, kind in devices]
+    lines = ['    .section .note.solo5.manifest, "a"', "    .p2align 3",
+             f"    .long 6, {4 + 8 + 104 * len(entries)}, 0x3154464d", '    .asciz "Solo5"', "    .p2align 2",
+             "    .long 0", f"    .long 1, {len(entries)}"]
+    for name, kind in entries:
+        lines += [f'    .ascii "{name}"', f"    .zero {68 - len(name)}", f"    .long {kind:#x}", "    .zero 32"]
+    return "\n".join(lines) + "\n"
+
+
 def build(directory: Path, name: str, arch: str = "aarch64", abi: tuple[int, int] | None = (RPI4, 1),
-          address: int = 0x80000) -> Path:
-    """Compile and link one sample ELF; ``abi`` is (abi_target, abi_version) or None for no note."""
+          address: int = 0x80000, extra: str = "") -> Path:
+    """Compile and link one sample ELF; ``abi`` is (abi_target, abi_version) or None for no note;
+    ``extra``: more assembly (e.g. a manifest_note)."""
     directory.mkdir(parents=True, exist_ok=True)
     source = directory / f"{name}.S"
     program = AARCH64_PROGRAM if arch == "aarch64" else X86_64_PROGRAM
-    source.write_text(program + (NOTE.format(target=abi[0], version=abi[1]) if abi else ""))
+    source.write_text(program + (NOTE.format(target=abi[0], version=abi[1]) if abi else "") + extra)
     script = directory / f"{name}.lds"
     script.write_text(LINKER_SCRIPT.format(address=address))
     output = directory / name

@@ -2,15 +2,15 @@
 
 The bundled hello project (an OCaml program, a dune library with a C stub, and a plain C library
 built by CMake with the target's rendered toolchain file, linked as a foreign archive) is built for every
-requested target with one ``dune build`` through a generated dune-workspace. Each image's Solo5 ABI
-note is verified; then it is booted where this host can: spt under solo5-spt, virtio under QEMU's
-software emulation, hvt under solo5-hvt when KVM can run it. The CMake-built library is checked
+requested target with one ``dune build`` through a generated dune-workspace. Each image is verified
+and booted by its target's platform (uktoolchain.platforms) where this host can: spt under
+solo5-spt, virtio under QEMU's software emulation, hvt under solo5-hvt when KVM can run it,
+aarch64-rpi4 under QEMU's raspi4b. The CMake-built library is checked
 first like ``verify-objects`` does (machine, no glibc references). A target that cannot boot here is
 reported as "linked and verified, not booted" with the reason, never as passed or failed.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -18,9 +18,11 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from uktoolchain import objcheck, rpi4boot
+from uktoolchain import objcheck
 from uktoolchain.errors import CheckFailedError, UkError
 from uktoolchain.exporters import environment, workspace
+from uktoolchain.platforms import platform_of
+from uktoolchain.platforms.base import NO_DEVICES, PROCESS, CannotRunHere, Launch
 from uktoolchain.targets import Target
 
 HELLO = Path(__file__).resolve().parent / "data" / "hello"
@@ -111,80 +113,20 @@ def image_of(project: Path, target: Target) -> Path:
     return project / "_build" / target.name / "hello.exe"
 
 
-def verify_abi(image: Path, target: Target, env: dict[str, str]) -> str | None:
-    """None when the image carries the target's ABI note, else what is wrong."""
-    if not image.is_file():
-        return f"{image} was not built"
-    if target.arch == "x86_64":
-        result = subprocess.run(["solo5-elftool", "query-abi", str(image)], env=env, capture_output=True, text=True)
-        try:
-            found = json.loads(result.stdout)["target"]
-        except (ValueError, KeyError):
-            return f"solo5-elftool query-abi failed: {result.stderr.strip() or result.stdout.strip()}"
-        return None if found == target.binding else f"ABI note says {found}, expected {target.binding}"
-    # solo5-elftool reads only ELF files of its own machine: read an aarch64 image ourselves.
-    from uktoolchain import elf
-
+def boot_launch(image: Path, target: Target, tool_path: str = "") -> tuple[Launch | None, str]:
+    """How ``image`` boots here (its platform's runner), or None and why not."""
+    platform = platform_of(target)
     try:
-        image_info = elf.read(image)
-    except (OSError, elf.ElfFormatError) as exc:
-        return f"cannot read {image}: {exc}"
-    if image_info.machine_name != target.arch:
-        return f"{image_info.machine_name} ELF, expected {target.arch}"
-    abi = image_info.solo5_abi()
-    if abi is None:
-        return "no Solo5 ABI note"
-    return None if abi.binding == target.binding else f"ABI note says {abi.binding}, expected {target.binding}"
-
-
-def boot_command(image: Path, target: Target, tool_path: str = "") -> tuple[list[str] | None, str]:
-    """The command that boots ``image`` here, or None and why not."""
-    if target.board == "rpi4":
-        return rpi4_boot_command(image, tool_path)
-    if target.arch != "x86_64":
-        return None, f"{target.arch} images cannot run on this host"
-    if target.binding == "spt":
-        return ["solo5-spt", str(image)], ""
-    if target.binding == "hvt":
-        if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-            return None, "no read-write access to /dev/kvm"
-        return ["solo5-hvt", str(image)], ""
-    if target.binding == "virtio":
-        qemu = shutil.which("qemu-system-x86_64")
-        if qemu is None:
-            return None, "qemu-system-x86_64 is not installed (see `uktoolchain doctor`)"
-        return [qemu, "-nographic", "-no-reboot", "-m", "128", "-cpu", "Westmere", "-display", "none",
-                "-serial", "stdio", "-monitor", "none", "-kernel", str(image)], ""
-    return None, f"no {target.binding} runtime on this host"
-
-
-def rpi4_boot_command(image: Path, tool_path: str) -> tuple[list[str] | None, str]:
-    """QEMU's raspi4b loads kernel8.img (the raw image the Pi firmware loads) at 0x80000 and
-    enters it at EL2, as the firmware does. Semihosting, which the binding uses only when the
-    command line asks for it, hands the guest's exit status to QEMU."""
-    from uktoolchain import doctor
-
-    qemu = doctor.run_checks(["qemu-raspi4b"])[0]
-    if not qemu.ok:
-        return None, f"{qemu.detail}; install: {qemu.hint(doctor.host_platform())}"
-    kernel = image.with_name("kernel8.img")
-    try:  # the same kernel8.img as `uktoolchain image` writes, with the target's own objcopy
-        rpi4boot.write_kernel_image(image, kernel, rpi4boot.find_objcopy(tool_path))
-    except UkError as exc:
+        return platform.launch(image, [], NO_DEVICES, tool_path, image.parent), ""
+    except CannotRunHere as exc:
         return None, str(exc)
-    return ["qemu-system-aarch64", "-M", "raspi4b", "-kernel", str(kernel), "-append", "--solo5:semihosting",
-            "-semihosting-config", "enable=on,target=native", "-nographic", "-no-reboot", "-display", "none",
-            "-serial", "stdio", "-monitor", "none"], ""
 
 
-# Runners that hand the guest's exit status over as their own.
-STATUS_PASSING = ("solo5-spt", "solo5-hvt", "qemu-system-aarch64")
-
-
-def boot(command: list[str], env: dict[str, str], expected: list[str]) -> tuple[bool, str]:
+def boot(launch: Launch, env: dict[str, str], expected: list[str]) -> tuple[bool, str]:
     """Run a unikernel under pexpect; (passed, what to report)."""
     import pexpect
 
+    command = launch.command
     child = pexpect.spawn(command[0], command[1:], env=env, encoding="utf-8", timeout=BOOT_TIMEOUT,
                           codec_errors="replace")
     transcript = []
@@ -217,7 +159,7 @@ def boot(command: list[str], env: dict[str, str], expected: list[str]) -> tuple[
     output = "".join(transcript)
     # Tenders and semihosting pass the guest's status on; QEMU x86 ends with its own (0 on guest
     # exit with -no-reboot), and the virtio binding prints the guest's on the console instead.
-    if command[0].endswith(STATUS_PASSING):
+    if launch.status == PROCESS:
         if child.exitstatus != EXIT_STATUS:
             return False, _console(output, child.exitstatus, child.signalstatus)
         status = f"exit status {child.exitstatus}"
@@ -244,15 +186,16 @@ def check(targets: list[Target], values: dict[str, str], project: Path, ocaml: s
     outcomes = []
     for target in targets:
         image = image_of(project, target)
-        problem = library_problem(project, target) or verify_abi(image, target, env)
+        problem = library_problem(project, target) or (
+            f"{image} was not built" if not image.is_file() else platform_of(target).verify(image))
         if problem:
             outcomes.append(Outcome(target.name, "failed", problem))
             continue
-        command, reason = boot_command(image, target, env.get("PATH", ""))
-        if command is None:
+        launch, reason = boot_launch(image, target, env.get("PATH", ""))
+        if launch is None:
             outcomes.append(Outcome(target.name, "linked", f"linked and ABI verified, not booted: {reason}"))
             continue
-        passed, detail = boot(command, env, expected_output(rust, ocaml))
+        passed, detail = boot(launch, env, expected_output(rust, ocaml))
         if passed:
             outcomes.append(Outcome(target.name, "booted", detail))
         elif detail == "KVM":

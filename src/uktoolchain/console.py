@@ -1,4 +1,5 @@
-"""What the user sees while packages are fetched and built.
+"""What the user sees: messages (``say``: progress and reports on stderr; ``out``: results on
+stdout, for scripts and pipes), and the view of packages being fetched and built.
 
 Two views with one interface, ``update(name, state, **info)``: a rich live table (one line per
 component) on a terminal, and plain lines when output is not a TTY, with ``--plain``, or in CI.
@@ -10,6 +11,17 @@ from __future__ import annotations
 import sys
 import threading
 import time
+
+
+def say(message: str) -> None:
+    """A message for the user (stderr, so that stdout stays the command's result)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def out(text: str = "", end: str = "\n") -> None:
+    """The command's result, on stdout (print: with stdout closed, sys.stdout is None and print
+    writes nothing, as a command whose output nobody reads should)."""
+    print(text, end=end)
 
 
 def human_bytes(count: float) -> str:

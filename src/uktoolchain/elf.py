@@ -31,6 +31,18 @@ SOLO5_NOTE_TYPE_ABI1 = 0x31494241
 # Solo5's own bindings (enum abi_target), plus ours: rpi4 = the bytes "RPI4" read little-endian.
 SOLO5_ABI_TARGETS = {1: "hvt", 2: "spt", 3: "virtio", 4: "muen", 5: "genode", 6: "xen", 0x34495052: "rpi4"}
 
+# Solo5's MFT1 note (Solo5's include/mft_abi.h): section .note.solo5.manifest, name "Solo5", type
+# "MFT1". Its descriptor starts with padding up to the 8-byte alignment of struct mft (the header
+# is 20 bytes: 4 bytes of it), then {version u32, entries u32, entry[entries]}; an entry (LP64) is
+# {name char[68], type u32, properties (16 bytes), backing (8), attached (bool)}, 104 bytes. The
+# first entry is reserved (MFT_RESERVED_FIRST, empty name).
+SOLO5_NOTE_TYPE_MFT1 = 0x3154464D
+MFT_PADDING = 4
+MFT_ENTRY_SIZE = 104
+MFT_NAME_SIZE = 68
+MFT_DEVICE_TYPES = {1: "block", 2: "net"}
+MFT_RESERVED_FIRST = 1 << 30
+
 
 class ElfFormatError(ValueError):
     """The file is not an ELF image this reader understands; the message says why."""
@@ -90,6 +102,14 @@ class Solo5Abi:
 
 
 @dataclass(frozen=True)
+class Device:
+    """A device a unikernel's Solo5 manifest declares: the host must attach one of that name."""
+
+    name: str
+    kind: str  # "block" | "net" | "type N" (a type this reader does not know)
+
+
+@dataclass(frozen=True)
 class ElfImage:
     bits: int  # 32 or 64
     little_endian: bool
@@ -118,6 +138,28 @@ class ElfImage:
                 target, version = struct.unpack_from(order + "II", note.desc)
                 return Solo5Abi(target, version)
         return None
+
+    def solo5_devices(self) -> tuple[Device, ...] | None:
+        """The devices of the image's Solo5 manifest (MFT1 note), in order; None: no manifest.
+        A manifest this reader cannot make sense of raises ElfFormatError."""
+        order = "<" if self.little_endian else ">"
+        note = next((n for n in self.notes if n.name == SOLO5_NOTE_NAME and n.kind == SOLO5_NOTE_TYPE_MFT1), None)
+        if note is None:
+            return None
+        desc = note.desc[MFT_PADDING:]
+        if len(desc) < 8:
+            raise ElfFormatError("a Solo5 manifest note too short to hold a manifest")
+        version, entries = struct.unpack_from(order + "II", desc)
+        if version != 1 or len(desc) != 8 + entries * MFT_ENTRY_SIZE or entries < 1:
+            raise ElfFormatError(f"a Solo5 manifest of version {version} with {entries} entries in "
+                                 f"{len(note.desc)} bytes, which this reader does not understand")
+        devices = []
+        for i in range(1, entries):  # entry 0 is MFT_RESERVED_FIRST
+            at = 8 + i * MFT_ENTRY_SIZE
+            name = desc[at:at + MFT_NAME_SIZE].split(b"\0", 1)[0].decode("utf-8", errors="replace")
+            (kind,) = struct.unpack_from(order + "I", desc, at + MFT_NAME_SIZE)
+            devices.append(Device(name, MFT_DEVICE_TYPES.get(kind, f"type {kind}")))
+        return tuple(devices)
 
     def describe(self) -> str:
         """e.g. 'x86_64 ELF, Solo5 spt ABI' or 'aarch64 ELF without a Solo5 ABI note'."""

@@ -64,6 +64,10 @@ class LockMismatchError(ConfigError):
     """The recipes resolve to other revisions or sources than a lock file pins."""
 
 
+class ImageMismatchError(ConfigError):
+    """A unikernel image that is not the target's (another architecture or binding, no ABI note)."""
+
+
 class IncompatibleObjectsError(ConfigError):
     """Objects or static libraries that were not built for the target (verify-objects)."""
 

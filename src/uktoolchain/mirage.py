@@ -66,8 +66,10 @@ def refuse_workspace(project: MirageProject, targets: list[Target]) -> MiragePro
     matching = [t for t in unikernels if project.binding and t.binding == project.binding]
     chosen = matching[0] if matching else unikernels[0]
     steps = [] if project.configured and matching else [f"mirage configure -t {mirage_target(chosen)}"]
-    if chosen.binding == "rpi4" and project.binding != "rpi4":  # mirage has no rpi4 target
-        steps.append("in dune.build change -z solo5-abi=hvt to -z solo5-abi=rpi4 (README: MirageOS)")
+    configure_as = mirage_target(chosen)
+    if configure_as != chosen.binding and project.binding != chosen.binding:  # mirage has no target for it
+        steps.append(f"in dune.build change -z solo5-abi={configure_as} to -z solo5-abi={chosen.binding} "
+                     "(README: MirageOS)")
     steps.append(f'eval "$(uktoolchain env {chosen.name})" && make build')
     if project.configured:
         what = f"configured for {project.binding}" if project.binding else "configured by mirage"
@@ -80,5 +82,8 @@ def refuse_workspace(project: MirageProject, targets: list[Target]) -> MiragePro
 
 
 def mirage_target(target: Target) -> str:
-    """mirage's `-t` for a target: its Solo5 binding; rpi4 (no mirage target) links like hvt."""
-    return "hvt" if target.binding == "rpi4" else str(target.binding)
+    """mirage's `-t` for a target (its platform's: its Solo5 binding; a board mirage does not know
+    is configured as the binding it links like, e.g. rpi4 as hvt)."""
+    from uktoolchain.platforms import platform_of
+
+    return platform_of(target).mirage_target

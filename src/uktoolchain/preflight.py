@@ -1,28 +1,20 @@
 """Can this host build and use a target at all? Asked before planning, so that a missing cross
 compiler is one clear line, not a failed build ten minutes in (and not a broken toolchain later:
-Solo5's aarch64 cc wrapper runs aarch64-linux-gnu-gcc at use time too)."""
+Solo5's aarch64 cc wrapper runs aarch64-linux-gnu-gcc at use time too). Each target's platform
+says what it needs ([arches] in targets.toml: the cross tools of its architecture)."""
 from __future__ import annotations
 
 from uktoolchain import doctor
 from uktoolchain.errors import EnvironmentProblem
-from uktoolchain.targets import Target, host_target_arch
-
-# Target architecture -> the doctor check of the C cross compiler it needs on another host.
-_CROSS_GCC_CHECK = {"aarch64": "aarch64-gcc"}
+from uktoolchain.platforms import platform_of
+from uktoolchain.targets import Target
 
 
 def require_buildable(targets: list[Target]) -> None:
-    host = host_target_arch()
     needed: dict[str, list[str]] = {}
     for target in targets:
-        if target.arch in ("host", host):
-            continue
-        check = _CROSS_GCC_CHECK.get(target.arch)
-        if check is None:
-            raise EnvironmentProblem(
-                f"target {target.name} ({target.arch}) cannot be built on this {host} host",
-                f"build it on a {target.arch} machine, or fetch it prebuilt from a remote")
-        needed.setdefault(check, []).append(target.name)
+        for check in platform_of(target).toolchain_tools():
+            needed.setdefault(check, []).append(target.name)
     if not needed:
         return
     for result in doctor.run_checks(needed):
@@ -33,9 +25,9 @@ def require_buildable(targets: list[Target]) -> None:
                 f"install the {result.name}: {result.hint(doctor.host_platform())}")
 
 
-def require_tools(keys: list[str], purpose: str) -> None:
+def require_tools(keys, purpose: str, error: type[EnvironmentProblem] = EnvironmentProblem) -> None:
     """The doctor checks ``keys`` must pass for ``purpose``; else one line with the install command."""
     for result in doctor.run_checks(keys):
         if not result.ok:
-            raise EnvironmentProblem(f"{purpose} needs {result.name}: {result.detail}",
+            raise error(f"{purpose} needs {result.name}: {result.detail}",
                                      f"install it: {result.hint(doctor.host_platform())}")

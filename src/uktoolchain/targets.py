@@ -28,6 +28,12 @@ class Target:
     host_components: tuple[str, ...] = ()
     # Optional parts installed with it (`install --with rust`); their components are in `components`.
     extras: tuple[str, ...] = field(default=(), repr=False)
+    # What it runs on: the module uktoolchain.platforms.<platform> (its board, else its binding,
+    # else "host"; targets.toml may name another with `platform = ...`).
+    platform: str = "host"
+    # Doctor checks a build machine of another architecture needs to build and use its toolchain
+    # ([arches.<arch>] cross_tools); None: no such machine can (build it on a machine of its arch).
+    cross_tools: tuple[str, ...] | None = ()
 
 
 def set_sort_key(name: str) -> tuple:
@@ -67,6 +73,7 @@ class Catalogue:
         sets = _read_sets(data, common, path)
         known = set().union(*(s.versions for s in sets.values()))
         per_arch = frozenset(data.get("per_arch", ()))
+        arches = data.get("arches", {})
         targets = {}
         for name, entry in data.get("targets", {}).items():
             components = tuple(entry.get("components", ()))
@@ -76,15 +83,19 @@ class Catalogue:
                 raise ConfigError(f"target {name} in {path} names components without a version: {unknown}")
             if entry.get("arch", "host") == "host" and per_arch & set(components):
                 raise ConfigError(f"target {name} in {path} uses per-architecture components but has no arch")
+            arch = entry.get("arch", "host")
+            cross = arches.get(arch, {}).get("cross_tools", ())
             targets[name] = Target(
                 name=name,
                 description=entry.get("description", ""),
-                arch=entry.get("arch", "host"),
+                arch=arch,
                 binding=entry.get("binding"),
                 board=entry.get("board"),
                 components=components,
                 available=bool(entry.get("available", True)) and bool(components),
                 host_components=host_components,
+                platform=str(entry.get("platform") or entry.get("board") or entry.get("binding") or "host"),
+                cross_tools=None if cross is False else tuple(str(c) for c in cross),
             )
         extras = {str(name): tuple(entry.get("components", ())) for name, entry in data.get("extras", {}).items()}
         for name, components in extras.items():

@@ -18,6 +18,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
+import run_checks
 from conftest import shell_with_env
 from set_sources import SETS, sources_of
 from uktoolchain import doctor
@@ -110,6 +111,12 @@ def test_solo5_targets_build_link_and_boot(uk, tmp_path, isolated_home, monkeypa
     assert virtio.startswith("ok") or "qemu-system-x86_64 is not installed" in virtio, virtio
     for name in ("muen", "xen", "aarch64-spt"):
         assert verdicts[name].startswith("linked") and "not booted" in verdicts[name], verdicts[name]
+
+    # A user's image booted by `run`: the hello built above, spt under solo5-spt, virtio under
+    # QEMU, each ending with the unikernel's status; an image of another binding refused.
+    run_checks.run_spt(uk, project)
+    run_checks.run_virtio(uk, project)
+    run_checks.refuse_other_binding(uk, project, "virtio", "spt")
 
     # aarch64-rpi4: the same aarch64 cross-compiler, our rpi4 binding, booted under QEMU raspi4b.
     rpi4 = bool(FIRMWARE and doctor.run_checks(["qemu-raspi4b"])[0].ok)

@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 
 from uktoolchain.cli.context import Context, add_set_option
-from uktoolchain.cli.env import installed_environment
+from uktoolchain.installed import environment_of
 from uktoolchain.errors import CargoFailedError, NotInstalledError, UsageError, home_error_for_path
 from uktoolchain.exporters import environment
 
@@ -51,7 +51,7 @@ def run(args) -> int:
     if not cargo_args:
         raise UsageError("no cargo command given", "e.g. uktoolchain cargo spt -- build --release")
     ctx, _ = Context.for_installed(args.ocaml, [args.target], "cargo")
-    values = installed_environment(ctx, [args.target])
+    values = environment_of(ctx, [args.target])
     if "CARGO_BUILD_TARGET" not in values:
         raise NotInstalledError(f"target {args.target} is installed without Rust",
                                 f"run: uktoolchain install {args.target} --with rust")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from uktoolchain import atomic
 from uktoolchain.cli.context import Context, add_set_option
-from uktoolchain.cli.env import installed_environment
+from uktoolchain.installed import environment_of
 from uktoolchain.errors import NotInstalledError, home_error_for_path
 
 
@@ -26,7 +26,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     ctx, names = Context.for_installed(args.ocaml, args.targets, "cargo-config")
-    values = installed_environment(ctx, names)
+    values = environment_of(ctx, names)
     rendered = values.get("UKTOOLCHAIN_CARGO_CONFIG")
     if rendered is None:
         names = " ".join(args.targets)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from uktoolchain import checker
 from uktoolchain.cli.context import Context, add_set_option
-from uktoolchain.cli.env import installed_environment, installed_records
+from uktoolchain.installed import environment_of, records
 from uktoolchain.errors import CheckFailedError, ConfigError
+from uktoolchain.platforms import platform_of
 from uktoolchain.preflight import require_buildable, require_tools
 
 
@@ -25,15 +26,15 @@ def register(sub) -> None:
 def run(args) -> int:
     ctx, names = Context.for_installed(args.ocaml, args.targets, "check")
     targets = ctx.catalogue.resolve(names)
-    hosts = [t.name for t in targets if not t.binding]
+    hosts = [t.name for t in targets if not platform_of(t).unikernel]
     if hosts:
         raise ConfigError(f"check builds unikernels; {', '.join(hosts)} is not a unikernel target",
                           "give Solo5 targets, e.g. uktoolchain check spt hvt")
     require_buildable(targets)
     require_tools(["cmake"], "check (the hello unikernel links a CMake-built C library)")
-    values = installed_environment(ctx, [t.name for t in targets])
+    values = environment_of(ctx, [t.name for t in targets])
     project = args.keep or Path(tempfile.mkdtemp(prefix="uktoolchain-check-")) / "hello"
-    with_rust = [r.target for r in installed_records(ctx, [t.name for t in targets]) if "rust" in r.extras]
+    with_rust = [r.target for r in records(ctx, [t.name for t in targets]) if "rust" in r.extras]
     rust = len(with_rust) == len(targets)
     if not rust:
         missing = " ".join(t.name for t in targets if t.name not in with_rust)

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "env": ("env", "print the environment that makes targets' tools usable"),
     "workspace": ("workspace", "write a dune-workspace with one context per target"),
     "check": ("check", "build and boot a hello unikernel for installed targets"),
+    "run": ("run", "boot a unikernel for a target here and end with its exit status"),
     "image": ("image", "make a bootable SD card image (or boot files) for a Raspberry Pi 4"),
     "verify-objects": ("verify_objects", "check that static libraries or objects were built for a target"),
     "doctor": ("doctor", "check host prerequisites"),

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from uktoolchain import objcheck
 from uktoolchain.errors import ConfigError, UnknownTargetError
+from uktoolchain.platforms import platform_of
 from uktoolchain.resources import RecipeIndex
 from uktoolchain.targets import Catalogue, unknown_target_message
 
@@ -23,7 +24,7 @@ def run(args) -> int:
     target = catalogue.targets.get(args.target)
     if target is None:
         raise UnknownTargetError(unknown_target_message(args.target, catalogue.targets))
-    if not target.binding:
+    if not platform_of(target).unikernel:
         raise ConfigError(f"verify-objects checks objects for a unikernel; {target.name} is not a unikernel target",
                           "give the target the library is linked for, e.g. spt or aarch64-hvt")
     reports = objcheck.examine(args.files, target)

@@ -46,7 +46,7 @@ def c_toolchains(packages: list[InstalledPackage], conan_home: Path) -> dict[str
     return found
 
 
-def c_variables(toolchain: CToolchain, binding: str) -> dict[str, str]:
+def c_variables(toolchain: CToolchain, link_flags: str) -> dict[str, str]:
     """CC, AR, ... for one target, and UKTOOLCHAIN_CFLAGS / UKTOOLCHAIN_LDFLAGS (the binding is a
     link-time choice) for builds that want flags spelled out: `make LDFLAGS="$UKTOOLCHAIN_LDFLAGS"`,
     bindgen or Rust's cc crate with another compiler (the cc wrapper adds the include path itself)."""
@@ -56,11 +56,11 @@ def c_variables(toolchain: CToolchain, binding: str) -> dict[str, str]:
     # Makefile), and ocamlopt refuses C flags (`ocamlopt: unknown option '-I/...'`).
     # A path with spaces is shell-quoted: make and CMake pass flags through a shell.
     values["UKTOOLCHAIN_CFLAGS"] = "-I" + shlex.quote(f"{toolchain.sysroot}/include")
-    values["UKTOOLCHAIN_LDFLAGS"] = f"-z solo5-abi={binding}"
+    values["UKTOOLCHAIN_LDFLAGS"] = link_flags
     return values
 
 
-def cmake_toolchain_text(toolchain: CToolchain, binding: str) -> str:
+def cmake_toolchain_text(toolchain: CToolchain, link_flags: str) -> str:
     lines = [
         "# CMake toolchain file rendered by uktoolchain for this machine's paths; rewritten on every use.",
         "# Static libraries only: a unikernel is linked by the OCaml compiler (dune), not by CMake.",
@@ -73,7 +73,7 @@ def cmake_toolchain_text(toolchain: CToolchain, binding: str) -> str:
         f'set(CMAKE_STRIP "{toolchain.tool("strip")}" CACHE FILEPATH "")',
         # CMake's compiler checks would otherwise link a test program (the stub binding).
         "set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)",
-        f'set(CMAKE_EXE_LINKER_FLAGS_INIT "-z solo5-abi={binding}")',
+        f'set(CMAKE_EXE_LINKER_FLAGS_INIT "{link_flags}")',
         f'set(CMAKE_FIND_ROOT_PATH "{toolchain.sysroot}")',
         "set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)",
         "set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)",
@@ -83,8 +83,8 @@ def cmake_toolchain_text(toolchain: CToolchain, binding: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_cmake_toolchain(directory: Path, target: str, toolchain: CToolchain, binding: str) -> Path:
+def render_cmake_toolchain(directory: Path, target: str, toolchain: CToolchain, link_flags: str) -> Path:
     """``<directory>/<target>.cmake``; unchanged files are not rewritten (CMake reconfigures on mtime)."""
     path = directory / f"{target}.cmake"
-    atomic.write_text_if_changed(path, cmake_toolchain_text(toolchain, binding))
+    atomic.write_text_if_changed(path, cmake_toolchain_text(toolchain, link_flags))
     return path

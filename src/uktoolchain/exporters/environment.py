@@ -84,15 +84,22 @@ def c_environment(home: Home, unikernels: list[Target], packages: list[Installed
     for target in unikernels:
         toolchain = toolchains.get(target.arch)
         if toolchain is not None:
-            files[target.name] = cross_c.render_cmake_toolchain(directory, target.name, toolchain, target.binding)
+            files[target.name] = cross_c.render_cmake_toolchain(directory, target.name, toolchain, link_flags(target))
     if not files:
         return values
     values["UKTOOLCHAIN_CMAKE_DIR"] = str(directory)
     if len(unikernels) == 1 and unikernels[0].name in files:
         only = unikernels[0]
-        values.update(cross_c.c_variables(toolchains[only.arch], only.binding))
+        values.update(cross_c.c_variables(toolchains[only.arch], link_flags(only)))
         values["CMAKE_TOOLCHAIN_FILE"] = str(files[only.name])
     return values
+
+
+def link_flags(target: Target) -> str:
+    """What the Solo5 linker is given for ``target`` (its platform's link flags)."""
+    from uktoolchain.platforms import platform_of
+
+    return " ".join(platform_of(target).link_flags())
 
 
 # ocaml-solo5 installs its findlib toolchain as `solo5` for every architecture (one per opam

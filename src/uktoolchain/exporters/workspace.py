@@ -34,7 +34,7 @@ def context_stanza(target: Target, merlin: bool) -> str:
         "  (host default)",
         *(["  (merlin)"] if merlin else []),
         "  (disable_dynamically_linked_foreign_archives true)",
-        f'  (env (_ (link_flags (:standard -cclib "-z solo5-abi={target.binding}"))',
+        f'  (env (_ (link_flags (:standard -cclib "{_link_flags(target)}"))',
         f"   (env-vars {context_env_vars(target)})))",
     ]
     return "(context\n (default\n" + "\n".join(fields) + "))\n"
@@ -49,8 +49,14 @@ def context_env_vars(target: Target) -> str:
     MirageOS libraries' Makefiles set CC to ocamlopt (see cross_c.c_variables)."""
     prefix = f"{target.arch}-solo5-ocaml-"
     pairs = [("UKTOOLCHAIN_TARGET", target.name), ("CC", f"{prefix}cc"), ("AR", f"{prefix}ar"),
-             ("RANLIB", f"{prefix}ranlib"), ("UKTOOLCHAIN_LDFLAGS", f'"-z solo5-abi={target.binding}"')]
+             ("RANLIB", f"{prefix}ranlib"), ("UKTOOLCHAIN_LDFLAGS", f'"{_link_flags(target)}"')]
     return " ".join(f"({name} {value})" for name, value in pairs)
+
+
+def _link_flags(target: Target) -> str:
+    from uktoolchain.platforms import platform_of
+
+    return " ".join(platform_of(target).link_flags())
 
 
 def user_context_names(text: str) -> set[str]:
