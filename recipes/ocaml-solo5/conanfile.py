@@ -21,10 +21,8 @@ class OcamlSolo5(ConanFile):
     license = "MIT AND ISC AND LGPL-2.1-only WITH OCaml-LGPL-linking-exception"
     homepage = "https://github.com/mirage/ocaml-solo5"
     python_requires = "ukbase/1.0"
-    python_requires_extend = "ukbase.UkPackage"
-    # One cross-compiler per target architecture, like solo5's toolchain.
-    options = {"target_arch": ["x86_64", "aarch64"]}
-    default_options = {"target_arch": "x86_64"}
+    # One cross-compiler per target architecture (option target_arch), like solo5's toolchain.
+    python_requires_extend = "ukbase.UkPerArchPackage"
 
     @property
     def uk_requires(self):
@@ -65,11 +63,10 @@ class OcamlSolo5(ConanFile):
         for tool in ("make", "patch"):
             if not shutil.which(tool):
                 raise ConanInvalidConfiguration(f"ocaml-solo5 needs {tool}: apt-get install {tool}")
-        host = {"armv8": "aarch64"}.get(str(self.settings.arch), str(self.settings.arch))
-        target = str(self.options.target_arch)
+        target = self.uk_target_arch
         # Solo5's cc of a cross target runs <arch>-linux-gnu-gcc; ocaml-solo5 wraps the binutils
         # of the same prefix (the triple that cc -dumpmachine prints).
-        if target != host and not shutil.which(f"{target}-linux-gnu-ar"):
+        if self.uk_cross and not shutil.which(f"{self.uk_cross}ar"):
             raise ConanInvalidConfiguration(
                 f"ocaml-solo5 for {target} needs {target}-linux-gnu-gcc and binutils: "
                 f"apt-get install gcc-{target}-linux-gnu binutils-{target}-linux-gnu")

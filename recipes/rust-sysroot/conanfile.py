@@ -42,9 +42,7 @@ class RustSysroot(ConanFile):
     description = "Rust core/alloc/compiler_builtins and uk_alloc/uk_panic for unikernel targets"
     license = "(MIT OR Apache-2.0) AND ISC"
     python_requires = "ukbase/1.0"
-    python_requires_extend = "ukbase.UkPackage"
-    options = {"target_arch": ["x86_64", "aarch64"]}
-    default_options = {"target_arch": "x86_64"}
+    python_requires_extend = "ukbase.UkPerArchPackage"
 
     # The ABI overlays are read when computing package_id: beside conanfile.py, not in sources.
     exports = "specs/*.json"

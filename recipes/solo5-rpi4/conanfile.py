@@ -1,5 +1,4 @@
 import os
-import platform
 import shutil
 
 from conan import ConanFile
@@ -47,7 +46,7 @@ class Solo5Rpi4(ConanFile):
 
     @property
     def _cross_prefix(self):
-        return "" if platform.machine().lower() in ("aarch64", "arm64") else "aarch64-linux-gnu-"
+        return self.uk_cross_prefix("aarch64")
 
     def validate_build(self):
         gcc = f"{self._cross_prefix}gcc"

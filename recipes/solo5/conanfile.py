@@ -13,24 +13,16 @@ class Solo5(ConanFile):
     license = "ISC"
     homepage = "https://github.com/Solo5/solo5"
     python_requires = "ukbase/1.0"
-    python_requires_extend = "ukbase.UkPackage"
-    # Bindings (hvt, spt, virtio, muen, xen) are all built and chosen at link time: not options.
-    options = {"target_arch": ["x86_64", "aarch64"]}
-    default_options = {"target_arch": "x86_64"}
-
-    @property
-    def _cross_prefix(self):
-        """'' for the native toolchain, else the prefix of Debian's cross compiler."""
-        host = {"armv8": "aarch64"}.get(str(self.settings.arch), str(self.settings.arch))
-        target = str(self.options.target_arch)
-        return "" if target == host else f"{target}-linux-gnu-"
+    # One toolchain per target architecture (option target_arch); the bindings (hvt, spt, virtio,
+    # muen, xen) are all built and chosen at link time: not options.
+    python_requires_extend = "ukbase.UkPerArchPackage"
 
     @property
     def _make_args(self):
         # A cross package holds only the toolchain (tenders are host programs: take them from the
         # native package); the tests/ unikernels are never installed. Keep this build folder out
         # of the tenders' debug info (the bindings map it to '.' themselves).
-        subdirs = "toolchain bindings" if self._cross_prefix else "tenders elftool toolchain bindings"
+        subdirs = "toolchain bindings" if self.uk_cross else "tenders elftool toolchain bindings"
         prefix_map = f"-ffile-prefix-map={self.source_folder}={self.uk_fake_build_folder}"
         return f"'SUBDIRS={subdirs}' 'HOSTCC=cc {prefix_map}'"
 
@@ -38,7 +30,7 @@ class Solo5(ConanFile):
         # configure.sh checks for libseccomp (hvt and spt tenders) even for a cross toolchain.
         if not shutil.which("pkg-config") or subprocess.run(["pkg-config", "--exists", "libseccomp"]).returncode:
             raise ConanInvalidConfiguration("solo5 needs libseccomp: apt-get install libseccomp-dev pkg-config")
-        cross = self._cross_prefix
+        cross = self.uk_cross
         if cross and not shutil.which(f"{cross}gcc"):
             raise ConanInvalidConfiguration(
                 f"solo5 for {self.options.target_arch} needs {cross}gcc: "
@@ -46,7 +38,7 @@ class Solo5(ConanFile):
 
     def build(self):
         # Bare names: the installed wrappers exec them, so they are looked up on PATH at use time.
-        cross = self._cross_prefix
+        cross = self.uk_cross
         tools = f"TARGET_CC={cross}gcc" if cross else "TARGET_CC=cc"
         tools += f" TARGET_LD={cross}ld TARGET_OBJCOPY={cross}objcopy"
         self.run(f"{tools} ./configure.sh --prefix={self.uk_fake_prefix}", cwd=self.source_folder)
@@ -54,7 +46,7 @@ class Solo5(ConanFile):
 
     def package(self):
         # The cc wrapper uses include/solo5 from its own package: a cross package needs it too.
-        targets = "install-toolchain install-headers" if self._cross_prefix else "install"
+        targets = "install-toolchain install-headers" if self.uk_cross else "install"
         destdir = os.path.join(self.build_folder, "staged")
         # -o gen-version-h: upstream rewrites include/version.h on every make, which would
         # recompile most of the tree here.

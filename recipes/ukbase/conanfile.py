@@ -78,6 +78,10 @@ def _bppm(path):
     return path.replace("%", "%#").replace("=", "%+").replace(":", "%.")
 
 
+# Conan's names of architectures, as targets.toml names them.
+ARCH_NAMES = {"armv8": "aarch64"}
+
+
 class UkPackage:
     package_type = "application"
     settings = "os", "arch"
@@ -252,6 +256,35 @@ class UkPackage:
         self.cpp_info.libdirs = []
         self.cpp_info.includedirs = []
         self.runenv_info.prepend_path("PATH", os.path.join(self.package_folder, "bin"))
+
+
+    # -- architectures -------------------------------------------------------------------------
+    @property
+    def uk_build_arch(self):
+        """The architecture this package is built on and for, as targets.toml names it."""
+        return ARCH_NAMES.get(str(self.settings.arch), str(self.settings.arch))
+
+    def uk_cross_prefix(self, target_arch):
+        """'' when this machine runs ``target_arch`` code itself, else the prefix of Debian's cross
+        tools for it (aarch64-linux-gnu-): Solo5's toolchains wrap them, at build and at use time."""
+        return "" if target_arch == self.uk_build_arch else f"{target_arch}-linux-gnu-"
+
+
+class UkPerArchPackage(UkPackage):
+    """A component built once per target architecture (targets.toml's per_arch): uktoolchain gives
+    each build its ``target_arch``."""
+
+    options = {"target_arch": ["x86_64", "aarch64"]}
+    default_options = {"target_arch": "x86_64"}
+
+    @property
+    def uk_target_arch(self):
+        return str(self.options.target_arch)
+
+    @property
+    def uk_cross(self):
+        """uk_cross_prefix of this build's target architecture."""
+        return self.uk_cross_prefix(self.uk_target_arch)
 
 
 class UkBase(ConanFile):
