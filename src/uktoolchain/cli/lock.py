@@ -5,7 +5,7 @@ from pathlib import Path
 
 from uktoolchain import atomic
 from uktoolchain.cli.context import Context, add_set_option
-from uktoolchain.cli.install import say
+from uktoolchain.console import say
 from uktoolchain.outputs import require_existing_directory
 from uktoolchain.errors import home_error_for_path
 

@@ -11,6 +11,7 @@ import functools
 import hashlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from uktoolchain import __version__
 from uktoolchain.engine import state
@@ -19,6 +20,9 @@ from uktoolchain.home import Home
 from uktoolchain.resources import BASE_RECIPE, RecipeIndex
 from uktoolchain.sources import override_signature
 from uktoolchain.targets import Catalogue, Target, host_arch, host_os
+
+if TYPE_CHECKING:  # the lock file's module is loaded only by install --locked
+    from uktoolchain.engine.lockfile import ToolchainLock
 
 RUST_SYSROOT = "rust-sysroot"  # the component built by the host's Rust toolchain
 
@@ -66,3 +70,20 @@ def up_to_date(home: Home, index: RecipeIndex, catalogue: Catalogue, target: Tar
     record = state.read_present(home, target.name)
     return record is not None and record.fingerprint == fingerprint(index, catalogue, target, overrides,
                                                                      rust_record_file(home))
+
+
+def all_up_to_date(home: Home, index: RecipeIndex, catalogue: Catalogue, targets: list[Target],
+                   overrides: dict[str, Path], locked: ToolchainLock | None = None) -> bool:
+    """Whether installing ``targets`` (with their extras, see with_installed_extras) would change
+    nothing: each is up to date and, with a lock file, installed from exactly the locked recipe
+    revisions. A first look without the home lock, so that the common no-op answers in
+    milliseconds; whatever decides a build is looked at again under the lock (Installer)."""
+    return all(up_to_date(home, index, catalogue, t, overrides) for t in targets) and (
+        locked is None or all(locked.covers(home, t.name) for t in targets))
+
+
+def with_installed_extras(home: Home, catalogue: Catalogue, target: Target, extras: set[str], drop: list[str]) -> Target:
+    """The target with the extras it is installed with, plus ``extras``, minus ``drop``."""
+    record = state.read(home, target.name)
+    kept = set(record.extras) & set(catalogue.extras) if record else set()
+    return catalogue.with_extras(target, (kept | extras) - set(drop))
