@@ -59,7 +59,7 @@ def run(args) -> int:
         say(note)
     locked = None
     if args.locked is not None:
-        from uktoolchain.engine.lockfile import ToolchainLock
+        from uktoolchain.engine.pins import ToolchainLock
 
         locked = ToolchainLock.load(args.locked)
     if not args.force:

@@ -25,7 +25,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from uktoolchain.engine.cachekey import cache_key
     from uktoolchain.engine.installer import Installer
-    from uktoolchain.engine.lockfile import ToolchainLock
+    from uktoolchain.engine.pins import ToolchainLock
 
     ctx = Context.load(args.ocaml)
     targets = ctx.catalogue.resolve(ctx.pinned_targets(args.targets, "lock"))

@@ -6,7 +6,7 @@ from uktoolchain.cli.context import Context, add_set_option
 from uktoolchain.console import out, say
 from uktoolchain.engine import state
 from uktoolchain.engine.collect import collect
-from uktoolchain.engine.lock import home_lock
+from uktoolchain.engine.home_lock import home_lock
 from uktoolchain.errors import NotInstalledError
 
 

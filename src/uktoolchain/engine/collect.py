@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from uktoolchain.engine import state
-from uktoolchain.engine.lock import home_lock
+from uktoolchain.engine.home_lock import home_lock
 from uktoolchain.home import Home
 from uktoolchain.targets import Catalogue
 

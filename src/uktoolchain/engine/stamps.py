@@ -19,7 +19,7 @@ from uktoolchain.sources import override_signature
 from uktoolchain.targets import Catalogue, Target
 
 if TYPE_CHECKING:  # the lock file's module is loaded only by install --locked
-    from uktoolchain.engine.lockfile import ToolchainLock
+    from uktoolchain.engine.pins import ToolchainLock
 
 RUST_SYSROOT = "rust-sysroot"  # the component built by the host's Rust toolchain
 
