@@ -1,5 +1,6 @@
 """The shape of the package, read from its source with ast: commands stay thin (no CLI module
-reaches Conan's adapter, no command leans on another) and no two modules import each other.
+reaches Conan's adapter, no command leans on another, messages go through console.py) and no
+two modules import each other.
 
 Which imports count: every import statement that can run, at the top of a module or inside a
 function. A lazy import is there to keep a fast path fast, not to hide a dependency: install ->
@@ -128,6 +129,15 @@ def test_commands_do_not_lean_on_each_other():
                      if other.startswith("uktoolchain.cli.") and other not in SHARED_COMMANDS
                      and (m, other) not in ALLOWED_BETWEEN_COMMANDS)
     assert leaning == []
+
+
+def test_commands_print_through_the_console():
+    """say (stderr) and out (stdout) of console.py: one place decides how a message is written."""
+    printing = sorted(
+        f"{path.relative_to(SOURCE)}:{node.lineno}" for path in sorted((SOURCE / "cli").glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print")
+    assert printing == []
 
 
 def test_a_circle_through_a_lazy_import_is_found_and_a_type_only_import_is_not(tmp_path):

@@ -12,6 +12,7 @@ import os
 import sys
 
 from uktoolchain.cli.context import Context
+from uktoolchain.console import out
 from uktoolchain.engine import remote_admin
 from uktoolchain.engine.remotes import check_name, check_url, credential_vars
 from uktoolchain.errors import UsageError
@@ -48,7 +49,7 @@ def run_add(args) -> int:
     name, url = check_name(args.name), check_url(args.url)
     backup_url = check_url(args.sources_backup, "sources-backup URL") if args.sources_backup else None
     remote_admin.add(ctx.home, ctx.catalogue, name, url, backup_url, args.force)
-    print(f"added remote {name} {url}" + (f" (sources backup: {backup_url})" if backup_url else ""))
+    out(f"added remote {name} {url}" + (f" (sources backup: {backup_url})" if backup_url else ""))
     return 0
 
 
@@ -56,7 +57,7 @@ def run_list(args) -> int:
     ctx = Context.load()
     remotes = remote_admin.statuses(ctx.home, ctx.catalogue)
     if not remotes:
-        print("no remotes; add one with `uktoolchain remote add NAME URL`")
+        out("no remotes; add one with `uktoolchain remote add NAME URL`")
         return 0
     for remote in remotes:
         user_var, _ = credential_vars(remote.name)
@@ -71,14 +72,14 @@ def run_list(args) -> int:
             line += "  (disabled)"
         if remote.sources_backup:
             line += f"  sources backup: {remote.sources_backup}"
-        print(line)
+        out(line)
     return 0
 
 
 def run_remove(args) -> int:
     ctx = Context.load()
     remote_admin.remove(ctx.home, ctx.catalogue, args.name)
-    print(f"removed remote {args.name}")
+    out(f"removed remote {args.name}")
     return 0
 
 
@@ -91,7 +92,7 @@ def run_login(args) -> int:
                          f"`uktoolchain remote login {args.name} USER`, or set {user_var}")
     password = read_password(args, password_var)
     remote_admin.login(ctx.home, ctx.catalogue, args.name, user, password)
-    print(f"logged in to {args.name} as {user}")
+    out(f"logged in to {args.name} as {user}")
     return 0
 
 
