@@ -5,8 +5,7 @@ from __future__ import annotations
 from uktoolchain.cli.context import Context, add_set_option
 from uktoolchain.console import out, say
 from uktoolchain.engine import state
-from uktoolchain.engine.collect import collect
-from uktoolchain.engine.home_lock import home_lock
+from uktoolchain.engine.collect import collect, forget
 from uktoolchain.errors import NotInstalledError
 
 
@@ -24,9 +23,7 @@ def run(args) -> int:
     if not names:
         raise NotInstalledError(f"nothing is installed for OCaml set {ctx.choice.name}",
                                 "see `uktoolchain list`")
-    ctx.home.ensure_writable()
-    with home_lock(ctx.home.lock_file, True, say):
-        missing = [n for n in names if not state.forget(ctx.home, n)]
+    missing = forget(ctx.home, names, say)
     if missing:
         say(f"not installed for OCaml set {ctx.choice.name}: {', '.join(missing)}")
     gone = [n for n in names if n not in missing]

@@ -1,5 +1,6 @@
 """Garbage collection of a home: the package binaries no installed target of any set uses go,
-with Conan's build and temporary folders. ``gc`` and ``remove`` both end here."""
+with Conan's build and temporary folders. ``gc`` and ``remove`` (which first forgets targets)
+both end here."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -15,6 +16,14 @@ from uktoolchain.targets import Catalogue
 class Collected:
     removed: list[str]  # name/version#revision[:package_id] of what went
     kept: int  # packages installed targets use
+
+
+def forget(home: Home, names: list[str], say: Callable[[str], None]) -> list[str]:
+    """Drop the records of ``names`` in the home's set (their packages stay until collected), under
+    the home lock; returns the names that had none."""
+    home.ensure_writable()
+    with home_lock(home.lock_file, True, say):
+        return [name for name in names if not state.forget(home, name)]
 
 
 def collect(home: Home, catalogue: Catalogue, only_set: bool, say: Callable[[str], None]) -> Collected | None:
