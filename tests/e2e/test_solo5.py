@@ -53,7 +53,7 @@ def test_both_architectures_install_side_by_side_and_spt_boots(uk, solo5_index, 
     assert result.returncode == 0, result.stderr[-3000:]
     assert "built solo5[x86_64], solo5[aarch64]" in result.stderr or "built solo5[aarch64], solo5[x86_64]" in result.stderr
 
-    hello = REPO / "recipes" / "solo5" / "test_package" / "hello.c"
+    hello = REPO / "tests" / "data" / "solo5" / "hello.c"
     work = tmp_path / "work"
     work.mkdir()
     x86 = uk("env", "solo5-x86_64", check=True).stdout

@@ -11,7 +11,7 @@ from uktoolchain.engine import backup, conan_home, state
 from uktoolchain.engine.model import InstalledPackage
 from uktoolchain.home import Home
 from uktoolchain.engine.cachekey import content_digest
-from uktoolchain.engine.lockfile import Pins, ToolchainLock
+from uktoolchain.engine.pins import Pins, ToolchainLock
 from uktoolchain.engine.remotes import RemoteSettings, check_name, check_url, credential_vars
 from uktoolchain.errors import ConfigError, LockMismatchError, UsageError
 from uktoolchain.sources import Checksum, SourceStore

@@ -312,6 +312,30 @@ def test_fingerprint_follows_an_override(fingerprinting, tmp_path):
     assert stamps.fingerprint(index, catalogue, solo, {"alpha": tree}) != on_tree
 
 
+def test_fingerprint_and_cache_key_hash_the_same_inputs_but_a_local_source(fingerprinting, tmp_path, monkeypatch):
+    from uktoolchain.engine.cachekey import cache_key
+
+    index, catalogue, solo = fingerprinting
+    tarball = tmp_path / "a.tar.gz"
+    tarball.write_bytes(synthetic.make_tarball("alpha", "x"))
+
+    def both() -> tuple[str, str]:
+        return (stamps.fingerprint(index, catalogue, solo, {"alpha": tarball}),
+                cache_key(index, catalogue, [solo], {"alpha": tarball}))
+
+    first = both()
+    monkeypatch.setattr(os, "cpu_count", lambda: 97)  # a machine with more cores builds the same
+    assert both() == first
+    recipe = index.recipe_dir("alpha") / "conanfile.py"
+    recipe.write_text(recipe.read_text() + "\n# changed\n")
+    changed = both()
+    assert changed[0] != first[0] and changed[1] != first[1]
+    st = tarball.stat()
+    os.utime(tarball, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    touched = both()  # the fingerprint looks by stat, the key by content
+    assert touched[0] != changed[0] and touched[1] == changed[1]
+
+
 # -- DigestMemo -------------------------------------------------------------------------------
 
 

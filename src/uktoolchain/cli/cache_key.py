@@ -5,6 +5,7 @@ Fast and light: reads the recipe index, never loads Conan.
 from __future__ import annotations
 
 from uktoolchain.cli.context import Context, add_set_option
+from uktoolchain.console import out
 from uktoolchain.engine.cachekey import cache_key
 from uktoolchain.sources import DigestMemo
 
@@ -23,5 +24,5 @@ def run(args) -> int:
     ctx = Context.load(args.ocaml)
     targets = ctx.catalogue.resolve(ctx.pinned_targets(args.targets, "cache-key"))
     overrides = {o.component: o.path for o in ctx.overrides(args.source)}
-    print(cache_key(ctx.index, ctx.catalogue, targets, overrides, DigestMemo(ctx.home.state / "local-digests.json")))
+    out(cache_key(ctx.index, ctx.catalogue, targets, overrides, DigestMemo(ctx.home.state / "local-digests.json")))
     return 0

@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 
 from uktoolchain.cli.context import Context, add_set_option
+from uktoolchain.console import say
 from uktoolchain.installed import environment_of
 from uktoolchain.errors import CargoFailedError, NotInstalledError, UsageError, home_error_for_path
 from uktoolchain.exporters import environment
@@ -76,7 +77,7 @@ def run(args) -> int:
             args.out.mkdir(parents=True, exist_ok=True)
             for archive in archives:
                 shutil.copy2(archive, args.out / archive.name)
-                print(f"uktoolchain: {archive.name} -> {args.out}", file=sys.stderr)
+                say(f"uktoolchain: {archive.name} -> {args.out}")
         except OSError as exc:
             raise home_error_for_path(args.out, exc) from exc
     return 0

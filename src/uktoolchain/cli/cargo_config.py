@@ -11,6 +11,7 @@ from pathlib import Path
 
 from uktoolchain import atomic
 from uktoolchain.cli.context import Context, add_set_option
+from uktoolchain.console import say
 from uktoolchain.installed import environment_of
 from uktoolchain.errors import NotInstalledError, home_error_for_path
 
@@ -39,6 +40,6 @@ def run(args) -> int:
             atomic.write_text(args.output, text)
         except OSError as exc:
             raise home_error_for_path(args.output, exc) from exc
-        print(f"wrote {args.output}", file=sys.stderr)
-    print(f"rendered: {rendered}", file=sys.stderr)
+        say(f"wrote {args.output}")
+    say(f"rendered: {rendered}")
     return 0

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 from uktoolchain import checker
 from uktoolchain.cli.context import Context, add_set_option
+from uktoolchain.console import out, say
 from uktoolchain.installed import environment_of, records
 from uktoolchain.errors import CheckFailedError, ConfigError
 from uktoolchain.platforms import platform_of
@@ -38,19 +38,19 @@ def run(args) -> int:
     rust = len(with_rust) == len(targets)
     if not rust:
         missing = " ".join(t.name for t in targets if t.name not in with_rust)
-        print(f"note: the Rust part of the hello unikernel is left out: {missing} "
-              f"{'has' if ' ' not in missing else 'have'} no Rust sysroot "
-              f"(uktoolchain install {missing} --with rust)", file=sys.stderr)
+        say(f"note: the Rust part of the hello unikernel is left out: {missing} "
+            f"{'has' if ' ' not in missing else 'have'} no Rust sysroot "
+            f"(uktoolchain install {missing} --with rust)")
     outcomes = checker.check(targets, values, project, rust=rust, ocaml=ctx.catalogue.versions.get("ocaml"))
     width = max(len(o.target) for o in outcomes)
     for outcome in outcomes:
         mark = {"booted": "ok    ", "linked": "linked", "failed": "FAILED"}[outcome.status]
-        print(f"{mark}  {outcome.target.ljust(width)}  {outcome.detail}")
+        out(f"{mark}  {outcome.target.ljust(width)}  {outcome.detail}")
     failed = [o.target for o in outcomes if o.status == "failed"]
     if failed:
         raise CheckFailedError(f"check failed for {', '.join(failed)}", f"the build is kept in {project}")
     if args.keep is None:
         shutil.rmtree(project.parent, ignore_errors=True)
-    print(f"{sum(o.status == 'booted' for o in outcomes)} booted, {sum(o.status == 'linked' for o in outcomes)} "
-          "linked and verified only", file=sys.stderr)
+    say(f"{sum(o.status == 'booted' for o in outcomes)} booted, {sum(o.status == 'linked' for o in outcomes)} "
+        "linked and verified only")
     return 0

@@ -3,12 +3,12 @@ the toolchain set the command works on (and why that one)."""
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from uktoolchain import project
 from uktoolchain.config import Config
+from uktoolchain.console import say
 from uktoolchain.engine import state
 from uktoolchain.home import Home
 from uktoolchain.resources import RecipeIndex
@@ -57,9 +57,7 @@ class Context:
         else:
             names = given
         if not ctx.choice.explicit and ctx.choice.name != ctx.catalogue.default_set:
-            import sys
-
-            print(f"uktoolchain: using {ctx.choice.describe()}", file=sys.stderr)
+            say(f"uktoolchain: using {ctx.choice.describe()}")
         return ctx, names
 
     @classmethod
@@ -73,7 +71,7 @@ class Context:
         for warning in config.warnings:
             if warning not in _WARNED:  # a command may load contexts of several sets
                 _WARNED.add(warning)
-                print(f"uktoolchain: warning: {warning}", file=sys.stderr)
+                say(f"uktoolchain: warning: {warning}")
         return cls(home.for_set(choice.name), index, catalogue.for_set(choice.name), config, choice, pin)
 
     def pinned_targets(self, given: list[str], command: str) -> list[str]:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 from uktoolchain.cli.context import Context, add_set_option
+from uktoolchain.console import make_view, say
 from uktoolchain.engine import stamps
 
 
@@ -49,10 +49,6 @@ def positive_int(text: str) -> int:
     return value
 
 
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def run(args) -> int:
     ctx = Context.load(args.ocaml)
     names = ctx.pinned_targets(args.targets, "install")
@@ -63,16 +59,13 @@ def run(args) -> int:
         say(note)
     locked = None
     if args.locked is not None:
-        from uktoolchain.engine.lockfile import ToolchainLock
+        from uktoolchain.engine.pins import ToolchainLock
 
         locked = ToolchainLock.load(args.locked)
     if not args.force:
-        # A first look without the lock: the common no-op answers in milliseconds. Whatever
-        # decides a build is looked at again once the home lock is held (Installer).
-        wanted = [with_installed_extras(ctx, t, extras, args.drop) for t in targets]
-        by_component = {o.component: o.path for o in overrides}
-        if all(stamps.up_to_date(ctx.home, ctx.index, ctx.catalogue, t, by_component) for t in wanted) and (
-                locked is None or all(locked.covers(ctx.home, t.name) for t in wanted)):
+        wanted = [stamps.with_installed_extras(ctx.home, ctx.catalogue, t, extras, args.drop) for t in targets]
+        if stamps.all_up_to_date(ctx.home, ctx.index, ctx.catalogue, wanted,
+                                 {o.component: o.path for o in overrides}, locked):
             say(f"up to date: {', '.join(t.name for t in wanted)} ({ctx.choice.describe()})")
             targets = None
     if targets is not None:
@@ -84,17 +77,7 @@ def run(args) -> int:
     return 0
 
 
-def with_installed_extras(ctx: Context, target, extras: set[str], drop: list[str]):
-    """The target with the extras it is installed with, plus ``extras``, minus ``drop``."""
-    from uktoolchain.engine import state
-
-    record = state.read(ctx.home, target.name)
-    kept = set(record.extras) & set(ctx.catalogue.extras) if record else set()
-    return ctx.catalogue.with_extras(target, (kept | extras) - set(drop))
-
-
 def install(ctx: Context, args, targets, extras, overrides, locked) -> None:
-    from uktoolchain.console import make_view
     from uktoolchain.engine.installer import InstallOptions, Installer
     from uktoolchain.preflight import require_buildable
 
@@ -102,7 +85,8 @@ def install(ctx: Context, args, targets, extras, overrides, locked) -> None:
 
     plain = args.plain or bool(os.environ.get("CI"))
     report = Installer(ctx.home, ctx.index, ctx.catalogue, ctx.config, say).install(
-        lambda: [with_installed_extras(ctx, t, extras, args.drop) for t in targets], overrides, make_view(plain),
+        lambda: [stamps.with_installed_extras(ctx.home, ctx.catalogue, t, extras, args.drop) for t in targets],
+        overrides, make_view(plain),
         InstallOptions(parallel=args.jobs, wait_for_lock=not args.no_wait, build_missing=args.build == "missing",
                        use_remotes=not args.no_remote, locked=locked),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from uktoolchain.cli.context import Context, add_set_option
+from uktoolchain.console import out
 from uktoolchain.engine import stamps, state
 
 
@@ -39,7 +40,7 @@ def run(args) -> int:
         statuses[name] = {t.name: status_of(ctx, t, configured) for t in ctx.catalogue.targets.values()}
     sets = base.catalogue.sets
     if args.json:
-        print(json.dumps({
+        out(json.dumps({
             "default_set": base.catalogue.default_set,
             "sets": {name: {"versions": s.versions, "available": s.available, "note": s.note,
                             "description": s.description} for name, s in sets.items()},
@@ -60,22 +61,22 @@ def run(args) -> int:
         rows.append(row + [target.description])
     widths = [max(len(r[i]) for r in rows[1:] + [header + [""]]) for i in range(len(header))]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
-              + ("  " + row[len(header)] if len(row) > len(header) else ""))
-    print("\ntoolchain sets (--ocaml SET, or ocaml = \"SET\" in a project's uktoolchain.toml):")
+        out("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+            + ("  " + row[len(header)] if len(row) > len(header) else ""))
+    out("\ntoolchain sets (--ocaml SET, or ocaml = \"SET\" in a project's uktoolchain.toml):")
     order = {c: i for i, c in enumerate(base.catalogue.components_of(list(base.catalogue.targets.values())))}
     for name, toolset in sets.items():
         mark = " (default)" if name == base.catalogue.default_set else ""
         components = ", ".join(f"{c} {v}" for c, v in sorted(toolset.versions.items(),
                                                               key=lambda item: order.get(item[0], len(order))))
-        print(f"  {name}{mark}: {components}")
+        out(f"  {name}{mark}: {components}")
         if toolset.description:
-            print(f"      {toolset.description}")
+            out(f"      {toolset.description}")
         if not toolset.available:
-            print(f"      can be pinned but not built here{': ' + toolset.note if toolset.note else ''}")
+            out(f"      can be pinned but not built here{': ' + toolset.note if toolset.note else ''}")
         for note in notes.get(name, ()):
-            print(f"      {note}")
-    print(f"\nhome: {base.home.root}")
+            out(f"      {note}")
+    out(f"\nhome: {base.home.root}")
     if base.choice.explicit and not args.ocaml:
-        print(f"this project: {base.choice.describe()}")
+        out(f"this project: {base.choice.describe()}")
     return 0

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from uktoolchain import atomic
 from uktoolchain.cli.context import Context, add_set_option
-from uktoolchain.cli.install import say
+from uktoolchain.console import say
 from uktoolchain.outputs import require_existing_directory
 from uktoolchain.errors import home_error_for_path
 
@@ -25,7 +25,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from uktoolchain.engine.cachekey import cache_key
     from uktoolchain.engine.installer import Installer
-    from uktoolchain.engine.lockfile import ToolchainLock
+    from uktoolchain.engine.pins import ToolchainLock
 
     ctx = Context.load(args.ocaml)
     targets = ctx.catalogue.resolve(ctx.pinned_targets(args.targets, "lock"))

@@ -8,6 +8,7 @@ import sys
 from importlib import import_module
 
 from uktoolchain import __version__
+from uktoolchain.console import say
 from uktoolchain.errors import BuildError, UkError
 
 INTERNAL_ERROR_EXIT = 70
@@ -99,12 +100,12 @@ def _terminate(signum, frame):
 
 
 def report(exc: UkError) -> None:
-    print(f"uktoolchain: error: {exc}", file=sys.stderr)
+    say(f"uktoolchain: error: {exc}")
     if isinstance(exc, BuildError) and exc.tail:
-        print(f"--- last {len(exc.tail)} lines of the {exc.component} build log ---", file=sys.stderr)
+        say(f"--- last {len(exc.tail)} lines of the {exc.component} build log ---")
         for line in exc.tail:
-            print(f"  {line}", file=sys.stderr)
-        print(f"--- full log: {exc.log_path}", file=sys.stderr)
+            say(f"  {line}")
+        say(f"--- full log: {exc.log_path}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,13 +128,12 @@ def main(argv: list[str] | None = None) -> int:
         report(exc)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("uktoolchain: interrupted; nothing half-built was kept, rerun to resume", file=sys.stderr)
+        say("uktoolchain: interrupted; nothing half-built was kept, rerun to resume")
         return 130
     except Exception as exc:  # a bug: say so briefly, details with --debug
         if args.debug:
             raise
-        print(f"uktoolchain: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
-              file=sys.stderr)
+        say(f"uktoolchain: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
         return INTERNAL_ERROR_EXIT
 
 

@@ -3,6 +3,7 @@ cache saves and restores (the whole home: packages, sources and the install stam
 restored install a no-op)."""
 from __future__ import annotations
 
+from uktoolchain.console import out
 from uktoolchain.home import Home
 
 
@@ -15,9 +16,9 @@ def register(sub) -> None:
 def run(args) -> int:
     home = Home.discover()
     if args.cache:
-        print(home.root)
+        out(str(home.root))
         return 0
     for name, path in (("home", home.root), ("conan", home.conan), ("sources", home.sources), ("logs", home.logs),
                        ("state", home.state), ("config", home.config_file), ("cache", home.root)):
-        print(f"{name:8} {path}")
+        out(f"{name:8} {path}")
     return 0

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from uktoolchain.cli.context import Context, add_set_option
-from uktoolchain.cli.install import say
+from uktoolchain.console import say
 from uktoolchain.engine.remotes import check_name
 
 

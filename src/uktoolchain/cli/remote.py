@@ -12,8 +12,9 @@ import os
 import sys
 
 from uktoolchain.cli.context import Context
-from uktoolchain.engine import conan_home
-from uktoolchain.engine.remotes import RemoteSettings, check_name, check_url, credential_vars
+from uktoolchain.console import out
+from uktoolchain.engine import remote_admin
+from uktoolchain.engine.remotes import check_name, check_url, credential_vars
 from uktoolchain.errors import UsageError
 
 
@@ -43,60 +44,42 @@ def register(sub) -> None:
     login.set_defaults(run=run_login)
 
 
-def engine(ctx: Context):
-    """The Conan engine on a prepared home (a home without remotes.json would get ConanCenter)."""
-    ctx.home.ensure_writable()
-    conan_home.prepare(ctx.home.conan, ctx.catalogue, RemoteSettings.load(ctx.home.state).backup_urls())
-    from uktoolchain.engine.conan_adapter import ConanEngine
-
-    return ConanEngine(ctx.home.conan, ctx.home.logs / "engine.log")
-
-
 def run_add(args) -> int:
     ctx = Context.load()
     name, url = check_name(args.name), check_url(args.url)
     backup_url = check_url(args.sources_backup, "sources-backup URL") if args.sources_backup else None
-    engine(ctx).remote_add(name, url, args.force)
-    settings = RemoteSettings.load(ctx.home.state)
-    settings.sources_backup.pop(name, None)
-    if backup_url:
-        settings.sources_backup[name] = backup_url
-    settings.save()
-    print(f"added remote {name} {url}" + (f" (sources backup: {backup_url})" if backup_url else ""))
+    remote_admin.add(ctx.home, ctx.catalogue, name, url, backup_url, args.force)
+    out(f"added remote {name} {url}" + (f" (sources backup: {backup_url})" if backup_url else ""))
     return 0
 
 
 def run_list(args) -> int:
     ctx = Context.load()
-    settings = RemoteSettings.load(ctx.home.state)
-    remotes = engine(ctx).remote_list()
+    remotes = remote_admin.statuses(ctx.home, ctx.catalogue)
     if not remotes:
-        print("no remotes; add one with `uktoolchain remote add NAME URL`")
+        out("no remotes; add one with `uktoolchain remote add NAME URL`")
         return 0
     for remote in remotes:
-        user_var, _ = credential_vars(remote["name"])
-        if remote["user"]:
-            login = f"logged in as {remote['user']}"
+        user_var, _ = credential_vars(remote.name)
+        if remote.user:
+            login = f"logged in as {remote.user}"
         elif os.environ.get(user_var):
             login = f"credentials from {user_var}"
         else:
             login = "not logged in"
-        line = f"{remote['name']}  {remote['url']}  {login}"
-        if not remote["enabled"]:
+        line = f"{remote.name}  {remote.url}  {login}"
+        if not remote.enabled:
             line += "  (disabled)"
-        if remote["name"] in settings.sources_backup:
-            line += f"  sources backup: {settings.sources_backup[remote['name']]}"
-        print(line)
+        if remote.sources_backup:
+            line += f"  sources backup: {remote.sources_backup}"
+        out(line)
     return 0
 
 
 def run_remove(args) -> int:
     ctx = Context.load()
-    engine(ctx).remote_remove(args.name)
-    settings = RemoteSettings.load(ctx.home.state)
-    if settings.sources_backup.pop(args.name, None) is not None:
-        settings.save()
-    print(f"removed remote {args.name}")
+    remote_admin.remove(ctx.home, ctx.catalogue, args.name)
+    out(f"removed remote {args.name}")
     return 0
 
 
@@ -108,8 +91,8 @@ def run_login(args) -> int:
         raise UsageError(f"no user given for remote {args.name}",
                          f"`uktoolchain remote login {args.name} USER`, or set {user_var}")
     password = read_password(args, password_var)
-    engine(ctx).remote_login(args.name, user, password)
-    print(f"logged in to {args.name} as {user}")
+    remote_admin.login(ctx.home, ctx.catalogue, args.name, user, password)
+    out(f"logged in to {args.name} as {user}")
     return 0
 
 

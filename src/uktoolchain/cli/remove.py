@@ -2,12 +2,10 @@
 what nothing else uses. Other sets, and targets sharing those packages, are left as they were."""
 from __future__ import annotations
 
-import sys
-
 from uktoolchain.cli.context import Context, add_set_option
-from uktoolchain.cli.gc import collect
+from uktoolchain.console import out, say
 from uktoolchain.engine import state
-from uktoolchain.engine.lock import home_lock
+from uktoolchain.engine.collect import collect, forget
 from uktoolchain.errors import NotInstalledError
 
 
@@ -25,13 +23,17 @@ def run(args) -> int:
     if not names:
         raise NotInstalledError(f"nothing is installed for OCaml set {ctx.choice.name}",
                                 "see `uktoolchain list`")
-    ctx.home.ensure_writable()
-    with home_lock(ctx.home.lock_file, True, lambda m: print(m, file=sys.stderr)):
-        missing = [n for n in names if not state.forget(ctx.home, n)]
+    missing = forget(ctx.home, names, say)
     if missing:
-        print(f"not installed for OCaml set {ctx.choice.name}: {', '.join(missing)}", file=sys.stderr)
+        say(f"not installed for OCaml set {ctx.choice.name}: {', '.join(missing)}")
     gone = [n for n in names if n not in missing]
     if gone:
-        print(f"removed {', '.join(gone)} (OCaml set {ctx.choice.name})", file=sys.stderr)
-    collect(ctx, only_set=False)
+        say(f"removed {', '.join(gone)} (OCaml set {ctx.choice.name})")
+    collected = collect(ctx.home, ctx.catalogue, False, say)
+    if collected is None:
+        out("nothing to collect")
+        return 0
+    for key in collected.removed:
+        out(f"removed {key}")
+    out(f"{len(collected.removed)} package(s) removed, {collected.kept} kept")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from uktoolchain import objcheck
+from uktoolchain.console import out
 from uktoolchain.errors import ConfigError, UnknownTargetError
 from uktoolchain.platforms import platform_of
 from uktoolchain.resources import RecipeIndex
@@ -30,5 +31,5 @@ def run(args) -> int:
     reports = objcheck.examine(args.files, target)
     objcheck.require_fit(reports)
     for report in reports:
-        print(report.summary(target))
+        out(report.summary(target))
     return 0

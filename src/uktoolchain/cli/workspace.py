@@ -1,11 +1,11 @@
 """uktoolchain workspace TARGET... [-o dune-workspace] — dune contexts for unikernel targets."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from uktoolchain import mirage
 from uktoolchain.cli.context import Context, add_set_option
+from uktoolchain.console import say
 from uktoolchain.outputs import require_existing_directory
 from uktoolchain.errors import home_error_for_path
 from uktoolchain.exporters import workspace
@@ -37,7 +37,7 @@ def run(args) -> int:
     except OSError as exc:
         raise home_error_for_path(args.output, exc) from exc
     names = " ".join(t.name for t in targets)
-    print(f"wrote {args.output}: contexts {', '.join(t.name for t in targets if t.binding)}; "
-          f"editors (merlin) see {editors}", file=sys.stderr)
-    print(f'build with:  eval "$(uktoolchain env {names})" && dune build', file=sys.stderr)
+    say(f"wrote {args.output}: contexts {', '.join(t.name for t in targets if t.binding)}; "
+        f"editors (merlin) see {editors}")
+    say(f'build with:  eval "$(uktoolchain env {names})" && dune build')
     return 0

@@ -1,9 +1,10 @@
 """A cache key for CI (``actions/cache``, GitLab ``cache:key``) — computed without Conan.
 
-It hashes every input that shapes the targets' binaries: uktoolchain's version, the host profile
-and Conan settings uktoolchain writes, each target's entry in the catalogue, and for the recipe
-base and every component its pinned version, recipe files and patches (conandata.yml pins the
-sources' URLs and checksums) and the content of any local source. It contains no path, time or
+It hashes every input that shapes the targets' binaries, as listed by inputs.build_inputs (the
+list the no-op fingerprint hashes too): uktoolchain's version, the host profile and Conan
+settings uktoolchain writes, each target's entry in the catalogue, and for the recipe base and
+every component its pinned version, recipe files and patches (conandata.yml pins the sources'
+URLs and checksums) and the content of any local source. It contains no path, time or
 machine-specific value (not even the number of CPUs, which does not change a binary), so two
 machines of the same OS and architecture with the same inputs print the same key.
 """
@@ -13,38 +14,25 @@ import hashlib
 import os
 from pathlib import Path
 
-from uktoolchain import __version__
-from uktoolchain.engine.conan_home import GLOBAL_CONF, profile_text, settings_user_text
-from uktoolchain.resources import BASE_RECIPE, RecipeIndex
+from uktoolchain.engine.inputs import build_inputs, digest_of
+from uktoolchain.resources import RecipeIndex
 from uktoolchain.sources import DigestMemo, file_digest
 from uktoolchain.targets import Catalogue, Target, host_arch, host_os
 
-KEY_FORMAT = 1
+KEY_FORMAT = 2  # 2: the inputs of engine/inputs.py
 
 
 def cache_key(index: RecipeIndex, catalogue: Catalogue, targets: list[Target], overrides: dict[str, Path],
               memo: DigestMemo | None = None) -> str:
-    """``memo``: where local sources' digests are kept between runs (see sources.DigestMemo)."""
-    digest = hashlib.sha256()
+    """The targets' build inputs (inputs.build_inputs) with nothing of this machine: a local
+    source enters by its content, wherever it lies; the host's Rust toolchain is left out (see
+    stamps.fingerprint). ``memo``: where local sources' digests are kept between runs (see
+    sources.DigestMemo)."""
+    def local_source(component: str, path: Path) -> str:
+        return memo.digest(path, "content", content_digest) if memo else content_digest(path)
 
-    def add(*parts: object) -> None:
-        digest.update(("\0".join(str(p) for p in parts) + "\n").encode())
-
-    add("uktoolchain", __version__, KEY_FORMAT, "set", catalogue.toolset)
-    portable_conf = "".join(line + "\n" for line in GLOBAL_CONF.splitlines() if not line.startswith("tools.build:jobs"))
-    add("profile", profile_text(host_os(), host_arch()), settings_user_text(catalogue), portable_conf)
-    components: set[str] = {BASE_RECIPE}
-    for target in sorted(targets, key=lambda t: t.name):
-        add("target", target.name, target.arch, target.binding, target.board, target.components, target.host_components)
-        components.update(target.components, target.host_components)
-    for component in sorted(components):
-        add("component", component, catalogue.versions.get(component, ""), component in catalogue.per_arch)
-        for path in index.inputs_of(component):
-            add(path.relative_to(index.root).as_posix(), hashlib.sha256(path.read_bytes()).hexdigest())
-        if component in overrides:
-            source = overrides[component]
-            add("local source", component,
-                memo.digest(source, "content", content_digest) if memo else content_digest(source))
+    digest = digest_of(build_inputs(index, catalogue, targets, overrides, local_source))
+    digest.update(f"key format {KEY_FORMAT}\n".encode())
     return f"uktoolchain-{host_os().lower()}-{host_arch()}-{digest.hexdigest()[:40]}"
 
 

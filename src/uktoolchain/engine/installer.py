@@ -17,11 +17,11 @@ from pathlib import Path
 
 from uktoolchain.config import Config
 from uktoolchain.engine import conan_home, stamps, state
+from uktoolchain.engine.home_lock import home_lock
 from uktoolchain.engine.jobserver import CONF as JOBSERVER_CONF
 from uktoolchain.engine.jobserver import JobServer
-from uktoolchain.engine.lock import home_lock
-from uktoolchain.engine.lockfile import Pins, ToolchainLock
 from uktoolchain.engine.model import BUILD, DOWNLOAD, InstalledPackage, Plan, PlannedPackage
+from uktoolchain.engine.pins import Pins, ToolchainLock
 from uktoolchain.engine.remotes import RemoteSettings
 from uktoolchain.engine.scheduler import Batch, Job, Scheduler, Timings
 from uktoolchain.errors import ConfigError, MirrorsUnreachableError, RemoteError, SourceOverrideError

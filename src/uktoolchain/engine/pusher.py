@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import yaml
 
 from uktoolchain.engine import backup, conan_home, state
-from uktoolchain.engine.lock import home_lock
+from uktoolchain.engine.home_lock import home_lock
 from uktoolchain.engine.remotes import RemoteSettings
 from uktoolchain.errors import NotInstalledError
 from uktoolchain.home import Home

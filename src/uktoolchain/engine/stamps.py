@@ -8,38 +8,39 @@ folders still exist; this check costs milliseconds, Conan's import alone ~0.4 s.
 from __future__ import annotations
 
 import functools
-import hashlib
-import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from uktoolchain import __version__
 from uktoolchain.engine import state
-from uktoolchain.engine.conan_home import GLOBAL_CONF, profile_text
+from uktoolchain.engine.inputs import build_inputs, digest_of
 from uktoolchain.home import Home
-from uktoolchain.resources import BASE_RECIPE, RecipeIndex
+from uktoolchain.resources import RecipeIndex
 from uktoolchain.sources import override_signature
-from uktoolchain.targets import Catalogue, Target, host_arch, host_os
+from uktoolchain.targets import Catalogue, Target
+
+if TYPE_CHECKING:  # the lock file's module is loaded only by install --locked
+    from uktoolchain.engine.pins import ToolchainLock
 
 RUST_SYSROOT = "rust-sysroot"  # the component built by the host's Rust toolchain
 
 
 def fingerprint(index: RecipeIndex, catalogue: Catalogue, target: Target, overrides: dict[str, Path],
                 rust_record: Path | None = None) -> str:
-    digest = hashlib.sha256()
-
-    def add(*parts: object) -> None:
-        digest.update(("\0".join(str(p) for p in parts) + "\n").encode())
-
-    add("uktoolchain", __version__, state.STATE_FORMAT, catalogue.toolset, target)
-    add("profile", profile_text(host_os(), host_arch()), GLOBAL_CONF.format(jobs=os.cpu_count() or 1))
-    for component in (BASE_RECIPE, *target.components, *target.host_components):
-        add("component", component, catalogue.versions.get(component, ""))
-        for path in index.inputs_of(component):
-            add(path.relative_to(index.root), hashlib.sha256(path.read_bytes()).hexdigest())
-        if component in overrides:
-            add("override", component, overrides[component], override_signature(overrides[component]))
+    """What ``target`` would be built from now, in this home: its build inputs (the cache key's,
+    inputs.build_inputs), two of them taken as only this machine can."""
+    # A local source by its path and a stat signature (sizes, mtimes), not its content: the
+    # no-op check reads no source's bytes, and a touched source sends install to look again
+    # (it compares the content with the recorded sha256 and restages only what changed).
+    parts = build_inputs(index, catalogue, [target], overrides,
+                         lambda component, path: f"{path}\0{override_signature(path)}")
+    digest = digest_of(parts)
+    digest.update(f"record format {state.STATE_FORMAT}\n".encode())
     if RUST_SYSROOT in target.components:
-        add("rust", rust_fingerprint(rust_record))
+        # The host's Rust toolchain builds the sysroot, and another rustc cannot use it. The key
+        # leaves it out (it is computed before any toolchain is chosen, the same on every
+        # machine); a cache restored where another rustc is chosen fails this check and the
+        # sysroot is rebuilt.
+        digest.update(f"rust\0{rust_fingerprint(rust_record)}\n".encode())
     return digest.hexdigest()
 
 
@@ -66,3 +67,20 @@ def up_to_date(home: Home, index: RecipeIndex, catalogue: Catalogue, target: Tar
     record = state.read_present(home, target.name)
     return record is not None and record.fingerprint == fingerprint(index, catalogue, target, overrides,
                                                                      rust_record_file(home))
+
+
+def all_up_to_date(home: Home, index: RecipeIndex, catalogue: Catalogue, targets: list[Target],
+                   overrides: dict[str, Path], locked: ToolchainLock | None = None) -> bool:
+    """Whether installing ``targets`` (with their extras, see with_installed_extras) would change
+    nothing: each is up to date and, with a lock file, installed from exactly the locked recipe
+    revisions. A first look without the home lock, so that the common no-op answers in
+    milliseconds; whatever decides a build is looked at again under the lock (Installer)."""
+    return all(up_to_date(home, index, catalogue, t, overrides) for t in targets) and (
+        locked is None or all(locked.covers(home, t.name) for t in targets))
+
+
+def with_installed_extras(home: Home, catalogue: Catalogue, target: Target, extras: set[str], drop: list[str]) -> Target:
+    """The target with the extras it is installed with, plus ``extras``, minus ``drop``."""
+    record = state.read(home, target.name)
+    kept = set(record.extras) & set(catalogue.extras) if record else set()
+    return catalogue.with_extras(target, (kept | extras) - set(drop))

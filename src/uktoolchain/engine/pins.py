@@ -2,7 +2,8 @@
 
 Written by ``uktoolchain lock``, enforced by ``install --locked``. Plain sorted JSON with no
 timestamps and no paths, so the same inputs give the same bytes on every machine (and the file
-can key a CI cache). Not to be confused with engine/lock.py, the lock that keeps one writer per home.
+can key a CI cache). The other locks: engine/home_lock.py (one writer per home) and Conan's
+lockfiles (the plan-*.lock an install writes).
 """
 from __future__ import annotations
 

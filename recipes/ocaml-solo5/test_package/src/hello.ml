@@ -1,1 +1,0 @@
-let () = print_endline "Hello from OCaml on Solo5!"
