@@ -73,6 +73,12 @@ def test_target_installed_for_one_set_only(uk, two_sets):
     listing = uk("list", check=True).stdout
     row = next(line for line in listing.splitlines() if line.startswith("solo "))
     assert row.split()[1:4] == ["not", "installed", "installed"], listing
+    # Descriptions line up, whatever the width of the last set's status.
+    rows = [line for line in listing.splitlines()[1:] if line.strip() and not line[0].isspace()]
+    rows = rows[:rows.index(next(line for line in rows if line.startswith("toolchain sets")))]
+    starts = {line.index(description) for line, description in
+              ((line, line.rsplit("  ", 1)[-1].strip()) for line in rows)}
+    assert len(starts) == 1, listing
     assert "2 (default): alpha 2.0, beta 1.0, gamma 1.0" in listing.replace("beta 1.0, gamma 1.0, alpha 2.0",
                                                                               "alpha 2.0, beta 1.0, gamma 1.0")
     as_json = json.loads(uk("list", "--json", check=True).stdout)

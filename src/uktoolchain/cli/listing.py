@@ -61,8 +61,9 @@ def run(args) -> int:
         rows.append(row + [target.description])
     widths = [max(len(r[i]) for r in rows[1:] + [header + [""]]) for i in range(len(header))]
     for row in rows:
-        out("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
-            + ("  " + row[len(header)] if len(row) > len(header) else ""))
+        cells = "  ".join(cell.ljust(width) for cell, width in zip(row, widths))
+        # The padding of the last column is kept where a description follows, so descriptions line up.
+        out(cells + "  " + row[len(header)] if len(row) > len(header) else cells.rstrip())
     out("\ntoolchain sets (--ocaml SET, or ocaml = \"SET\" in a project's uktoolchain.toml):")
     order = {c: i for i, c in enumerate(base.catalogue.components_of(list(base.catalogue.targets.values())))}
     for name, toolset in sets.items():
