@@ -285,6 +285,22 @@ def test_busy_home_waits_then_installs(uk, index, isolated_home, held_lock):
     assert (isolated_home / "state" / "installed" / "default" / "solo.json").is_file()
 
 
+def test_an_install_waiting_for_the_home_plans_from_what_the_one_before_it_installed(uk, index, isolated_home):
+    """Issue 12, item 2: `install solo --with ed` runs; `install solo`, started meanwhile, must not
+    take solo's extras from before the first ended (it read them before the lock, and dropped ed)."""
+    catalogue = index / "recipes" / "targets.toml"
+    catalogue.write_text(catalogue.read_text() + '\n[extras.ed]\ndescription = "an editor"\ncomponents = ["gamma"]\n')
+    first = Watched(uk.popen("install", "solo", "--with", "ed", "--plain", env={"SYNTH_SLEEP": "3"}))
+    first.wait_for(lambda: "building" in first.stderr, "the first install's build")
+    second = Watched(uk.popen("install", "solo", "--plain"))
+    second.wait_for(lambda: "waiting for another uktoolchain process" in second.stderr, "the second one's wait")
+    assert first.finish(timeout=120) == 0, first.stderr
+    assert second.finish(timeout=120) == 0, second.stderr
+    record = json.loads((isolated_home / "state" / "installed" / "default" / "solo.json").read_text())
+    assert record["extras"] == ["ed"], (second.stderr, record)
+    assert "gamma" in {p["name"] for p in record["packages"]}
+
+
 # -- a full or read-only home -----------------------------------------------------------------
 
 
