@@ -193,6 +193,14 @@ class Platform:
         raise CannotRunHere(f"{self.target.name} images cannot be booted here: no runner for the "
                             f"{self.target.binding} binding on this host")
 
+    def require_runnable_here(self) -> None:
+        """CannotRunHere when this host cannot boot the target's images: another architecture, or a
+        run tool missing (with its install command)."""
+        why = self.runs_here()
+        if why:
+            raise CannotRunHere(why, f"run it on an {self.target.arch} machine with the {self.target.name} toolchain")
+        self.require_run_tools()
+
     def require_run_tools(self) -> None:
         """CannotRunHere, with the install command, when a run tool is missing."""
         from uktoolchain.preflight import require_tools

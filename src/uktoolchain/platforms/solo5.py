@@ -21,10 +21,7 @@ class Tendered(Solo5):
 
 
     def launch(self, image: Path, args: list[str], devices: Devices, tool_path: str, workdir: Path) -> Launch:
-        why = self.runs_here()
-        if why:
-            raise CannotRunHere(why, f"run it on an {self.target.arch} machine with the {self.target.name} toolchain")
-        self.require_run_tools()
+        self.require_runnable_here()
         tender = self.find_tool(self.tender, tool_path)
         if tender is None:
             raise CannotRunHere(f"{self.tender} is not on PATH: it comes with the {self.target.name} toolchain",

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from uktoolchain import elf
-from uktoolchain.platforms.base import CONSOLE, CannotRunHere, Devices, Launch
+from uktoolchain.platforms.base import CONSOLE, Devices, Launch
 from uktoolchain.platforms.solo5 import Solo5
 
 # The binding takes PCI devices, in slot order, for the manifest's devices, in manifest order.
@@ -20,10 +20,7 @@ class Virtio(Solo5):
     device_kinds = frozenset({"net", "block"})
 
     def launch(self, image: Path, args: list[str], devices: Devices, tool_path: str, workdir: Path) -> Launch:
-        why = self.runs_here()
-        if why:
-            raise CannotRunHere(why, f"run it on an {self.target.arch} machine with the {self.target.name} toolchain")
-        self.require_run_tools()
+        self.require_runnable_here()
         qemu = shutil.which("qemu-system-x86_64")
         # -cpu max: what TCG has, RDRAND included (mirage-crypto's RNG seeds from it).
         # -nic none: QEMU's default NIC would take PCI slot 3, the first of the manifest's devices.
