@@ -15,6 +15,8 @@ HEAVY = ("conan", "conans", "rich", "requests", "yaml", "urllib3")
 # Slow to import, and not needed while the target catalogue's parsed copy holds and a local
 # source is a plain or gzipped tar: each would add milliseconds to every call.
 SLOW = ("tomllib", "tarfile")
+# Our own modules that only reading or booting an image needs.
+OURS = ("uktoolchain.elf",)
 
 
 def _loaded_by(commands: list[list[str]]) -> dict:
@@ -22,7 +24,7 @@ def _loaded_by(commands: list[list[str]]) -> dict:
         "import json, sys\n"
         "from uktoolchain.cli.main import main\n"
         f"codes = [main(argv) for argv in {commands!r}]\n"
-        f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY + SLOW!r})\n"
+        f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY + SLOW!r} or m in {OURS!r})\n"
         "print(json.dumps({'codes': codes, 'heavy': heavy}), file=sys.stderr)\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

@@ -12,11 +12,13 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from uktoolchain import elf
 from uktoolchain.errors import EnvironmentProblem, ImageMismatchError, UsageError
 from uktoolchain.targets import Target, host_target_arch
+
+if TYPE_CHECKING:  # elf is read only when an image is: env and install need none
+    from uktoolchain import elf
 
 # How the unikernel's exit status reaches us.
 PROCESS = "process"  # the runner's own exit status is the unikernel's (Solo5 tenders, QEMU semihosting)
@@ -141,6 +143,8 @@ class Platform:
     @property
     def abi_target(self) -> int | None:
         """The abi_target of the Solo5 ABI note its images carry (Solo5's own number for the binding)."""
+        from uktoolchain import elf
+
         return next((n for n, b in elf.SOLO5_ABI_TARGETS.items() if b == self.target.binding), None)
 
     def examine(self, path: Path, need: str | None = None, abi_names: dict[int, str] | None = None) -> elf.ElfImage:
@@ -153,6 +157,8 @@ class Platform:
         if not path.is_file():
             raise ImageMismatchError(f"unikernel {path} does not exist or is not a file",
                                      "give the ELF that dune or the linker wrote")
+        from uktoolchain import elf
+
         try:
             image = elf.read(path)
         except OSError as exc:

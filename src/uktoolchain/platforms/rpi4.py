@@ -12,10 +12,14 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from uktoolchain import __version__, elf
+from uktoolchain import __version__
 from uktoolchain.errors import ConfigError, EnvironmentProblem, ImageMismatchError, NotInstalledError
 from uktoolchain.platforms.base import PROCESS, CannotRunHere, Devices, Launch, MediaInputs, MediaPlan, Platform
+
+if TYPE_CHECKING:
+    from uktoolchain import elf
 
 RPI4_ABI_TARGET = 0x34495052  # "RPI4": the rpi4 binding's abi_target in the Solo5 ABI1 note (boards/rpi4/rpi4_abi.h)
 RPI4_ABI_VERSION = 1

@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from uktoolchain import elf
 from uktoolchain.platforms.base import CONSOLE, Devices, Launch
 from uktoolchain.platforms.solo5 import Solo5
 
@@ -28,6 +27,8 @@ class Virtio(Solo5):
                    "-serial", "stdio", "-monitor", "none", "-nic", "none", "-kernel", str(image)]
         if args:
             command += ["-append", " ".join(args)]
+        from uktoolchain import elf  # only when booting: env needs no ELF reader
+
         for slot, device in enumerate(elf.read(image).solo5_devices() or (), FIRST_PCI_SLOT):
             value = devices.of(device.kind)[device.name]
             value = value.replace(",", ",,")  # QEMU's option syntax
