@@ -16,14 +16,17 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from uktoolchain import atomic
 from uktoolchain.engine.model import InstalledPackage
 from uktoolchain.engine.stamps import rust_record_file
 from uktoolchain.errors import RustSysrootMismatchError
 from uktoolchain.home import Home
-from uktoolchain.rust_toolchain import RustToolchain, select, select_recorded
 from uktoolchain.targets import Target
+
+if TYPE_CHECKING:
+    from uktoolchain.rust_toolchain import RustToolchain
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ def rust_targets(packages: list[InstalledPackage], conan_home: Path) -> list[Rus
 def matching_toolchain(target: str, rust: list[RustTarget], record: Path | None = None) -> RustToolchain:
     """The Rust toolchain chosen now, which must be the one that built every sysroot. With
     ``record``, the choice recorded at install, while a stat says it still holds."""
+    from uktoolchain.rust_toolchain import select, select_recorded  # targets with a Rust sysroot only
+
     toolchain = select() if record is None else select_recorded(record)
     for item in rust:
         if item.rustc_version != toolchain.version:
