@@ -9,7 +9,6 @@ to read the unikernel's exit status, and what boot media it makes.
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -243,6 +242,8 @@ class Platform:
     @staticmethod
     def find_tool(name: str, tool_path: str) -> str | None:
         search = os.pathsep.join(p for p in (tool_path, os.environ.get("PATH", "")) if p)
+        import shutil  # here: importing it (with bz2, lzma) costs env ~2 ms, and only a boot looks up tools
+
         return shutil.which(name, path=search)
 
     # -- media -------------------------------------------------------------------------------------
