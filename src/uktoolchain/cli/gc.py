@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from uktoolchain.cli.context import Context, add_set_option
 from uktoolchain.console import out, say
-from uktoolchain.engine.collect import collect
+from uktoolchain.engine.collect import collect, report
 
 
 def register(sub) -> None:
@@ -15,12 +15,7 @@ def register(sub) -> None:
 def run(args) -> int:
     ctx = Context.load(args.ocaml)
     only_set = args.ocaml is not None
-    collected = collect(ctx.home, ctx.catalogue, only_set, say)
-    if collected is None:
-        out("nothing to collect")
-        return 0
-    for key in collected.removed:
-        out(f"removed {key}")
     scope = f" of OCaml set {ctx.choice.name}" if only_set else ""
-    out(f"{len(collected.removed)} package(s){scope} removed, {collected.kept} kept")
+    for line in report(collect(ctx.home, ctx.catalogue, only_set, say), scope):
+        out(line)
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from uktoolchain.cli.context import Context, add_set_option
 from uktoolchain.console import out, say
 from uktoolchain.engine import state
-from uktoolchain.engine.collect import collect, forget
+from uktoolchain.engine.collect import collect, forget, report
 from uktoolchain.errors import NotInstalledError
 
 
@@ -29,11 +29,6 @@ def run(args) -> int:
     gone = [n for n in names if n not in missing]
     if gone:
         say(f"removed {', '.join(gone)} (OCaml set {ctx.choice.name})")
-    collected = collect(ctx.home, ctx.catalogue, False, say)
-    if collected is None:
-        out("nothing to collect")
-        return 0
-    for key in collected.removed:
-        out(f"removed {key}")
-    out(f"{len(collected.removed)} package(s) removed, {collected.kept} kept")
+    for line in report(collect(ctx.home, ctx.catalogue, False, say)):
+        out(line)
     return 0

@@ -18,6 +18,15 @@ class Collected:
     kept: int  # packages installed targets use
 
 
+def report(collected: Collected | None, scope: str = "") -> list[str]:
+    """What gc and remove print: each package removed and the count (``scope``: e.g.
+    " of OCaml set 5.3"), or that there was nothing to collect."""
+    if collected is None:
+        return ["nothing to collect"]
+    return [f"removed {key}" for key in collected.removed] + [
+        f"{len(collected.removed)} package(s){scope} removed, {collected.kept} kept"]
+
+
 def forget(home: Home, names: list[str], say: Callable[[str], None]) -> list[str]:
     """Drop the records of ``names`` in the home's set (their packages stay until collected), under
     the home lock; returns the names that had none."""
