@@ -14,6 +14,16 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import synthetic  # noqa: E402
+from uktoolchain.targets import Catalogue  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def targets():
+    """Targets of the repository's catalogue (default set) by name: targets("hvt", "spt")."""
+    catalogue = Catalogue.load(REPO / "recipes" / "targets.toml")
+    return lambda *names: catalogue.resolve(list(names))
 
 
 @pytest.fixture(autouse=True)

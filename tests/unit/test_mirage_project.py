@@ -2,19 +2,8 @@
 mirage 4.11; the files below are written here, in that layout, not copied from mirage)."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from mirage_layout import CONFIG_ML, configured
 from uktoolchain import mirage
-from uktoolchain.targets import Catalogue
-
-REPO = Path(__file__).resolve().parents[2]
-@pytest.fixture(scope="module")
-def targets():
-    catalogue = Catalogue.load(REPO / "recipes" / "targets.toml")
-    return lambda *names: catalogue.resolve(list(names))
 
 
 def test_a_configured_project_and_its_binding(tmp_path):

@@ -1,21 +1,10 @@
 """dune-workspace rendering and merging (exporters/workspace.py) against the real catalogue."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from uktoolchain.errors import ConfigError
 from uktoolchain.exporters import workspace
-from uktoolchain.targets import Catalogue
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def targets():
-    catalogue = Catalogue.load(REPO / "recipes" / "targets.toml")
-    return lambda *names: catalogue.resolve(list(names))
 
 
 def test_one_context_per_target_with_its_toolchain_and_binding(targets):
