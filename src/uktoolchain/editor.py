@@ -1,7 +1,8 @@
 """What an editor needs from the installed toolchains (``uktoolchain doctor editor``).
 
 Targets installed ``--with editor`` have ``ocamlmerlin`` built by their own OCaml (merlin must
-match the compiler exactly) and, where its sources could be had, ``ocamllsp``. Editors find them
+match the compiler exactly); ``--with lsp`` adds ``ocamllsp`` (ocaml-lsp-server), built against
+that merlin. Editors find them
 on PATH in an environment made by ``uktoolchain env TARGET``; merlin asks ``dune ocaml-merlin``
 (dune from that PATH) for a project's configuration, which for a unikernel context names the
 cross compiler's stdlib and the cross sysroot's libraries.
@@ -19,7 +20,7 @@ from uktoolchain.engine import state
 from uktoolchain.home import Home
 from uktoolchain.targets import Catalogue
 
-EXTRA = "editor"
+EXTRAS = ("editor", "lsp")  # each builds ocamlmerlin; lsp ocamllsp too
 # Package -> the program editors run.
 PROGRAMS = {"merlin": "ocamlmerlin", "ocaml-lsp-server": "ocamllsp"}
 
@@ -38,7 +39,7 @@ def survey(home: Home, catalogue: Catalogue) -> list[EditorTool]:
     unikernel targets before host ones."""
     found = []
     for record in state.all_records(home):
-        if EXTRA not in record.extras or not record.folders_present(home):
+        if not set(EXTRAS) & set(record.extras) or not record.folders_present(home):
             continue
         for package in record.packages:
             program = PROGRAMS.get(package.name)
@@ -97,8 +98,9 @@ def report(tools: list[EditorTool], on_path: dict[str, str | None], default_set:
     lsps = [t for t in tools if t.program == "ocamllsp" and t.toolset == first.toolset]
     lsp_line = (f"VS Code (OCaml Platform) runs ocamllsp: {lsps[0].path} ({lsps[0].version}); settings.json: "
                 if lsps else
-                "VS Code (OCaml Platform) needs ocaml-lsp-server (ocamllsp), which uktoolchain does not build "
-                "yet; with one built by the same OCaml on PATH, settings.json: ")
+                f"VS Code (OCaml Platform) needs ocaml-lsp-server (ocamllsp): uktoolchain install {first.target} "
+                f"--with lsp{'' if first.toolset in ('', default_set) else ' --ocaml ' + first.toolset} builds it; "
+                "then settings.json: ")
     advice = (
         f'Emacs, Vim: start the editor from a shell after eval "$(uktoolchain env {env_args})" '
         "(ocamlmerlin, dune, OCAMLLIB and OCAMLFIND_CONF come from there)",

@@ -133,21 +133,29 @@ def _tar_checksum_ok(header: bytes) -> bool:
     return stored in (sum(rest), sum(b - 256 if b > 127 else b for b in rest))
 
 
-def check_local_source(override: SourceOverride, rules: dict, version: str | None = None) -> None:
+def check_local_source(override: SourceOverride, rules: dict, version: str | None = None,
+                       parts: list[str] = ()) -> None:
     """Refuse, before anything is built, a local source that is not the component's at ``version``.
 
     ``rules`` is the recipe's conandata ``local_source``: ``required`` file names, found at the
     source's top or in one of ``subdirs``; ``version``, probes tried in order, each a ``pattern``
     whose first group is the version, searched in a ``file`` of the tree or matched against the
     name of its ``top_dir`` (a tarball's single top directory, or the directory itself); and an
-    ``example`` for the messages.
+    ``example`` for the messages. ``parts``: the folders a source made of several archives
+    unpacks them into (source_parts), each of which the tree must have.
     """
     required = list(rules.get("required") or [])
     probes = list(rules.get("version") or [])
-    if not required and not (probes and version):
+    if not required and not parts and not (probes and version):
         return
     tree = SourceTree.of(override)
     example = local_source_example(rules, version)
+    absent = [part for part in parts if not any(name.startswith(f"{part}/") for name in tree.files)]
+    if absent:
+        raise SourceOverrideError(
+            f"local source for {override.component} ({override.path}) lacks {', '.join(f'{p}/' for p in absent)}",
+            f"give the tree with every part of {override.component} {version} in its own folder" +
+            (f", e.g. {example}" if example else ""))
     if required:
         subdirs = list(rules.get("subdirs") or ["."])
         if not any(all(_in(subdir, name) in tree.files for name in required) for subdir in subdirs):
@@ -250,6 +258,13 @@ class SourceTree:
                 stream = tar.extractfile(self._members[relative])
                 data = stream.read(limit) if stream else b""
         return data.decode("utf-8", errors="replace")
+
+
+def source_parts(entry: dict | None) -> list[str]:
+    """The folders of the tree that the archives of a several-archive source (a duniverse) unpack
+    into, besides its top: the layout a local source of it must have."""
+    files = (entry or {}).get("files") or {}
+    return [part["into"] for part in files.values() if part.get("into", ".") not in (".", "")]
 
 
 def source_entries(entry: dict) -> list[tuple[str | None, dict]]:

@@ -185,12 +185,14 @@ def test_second_install_is_a_noop(home):
 solo5_missing = [c.name for c in doctor.run_checks(["libseccomp"]) if not c.ok]
 
 
-@pytest.mark.skipif(bool(solo5_missing), reason=f"host lacks {solo5_missing}")
-def test_merlin_answers_from_the_spt_context(home, tmp_path):
+def spt_project(home: Home, tmp_path: Path, extra: str = "editor", more: tuple[str, ...] = ()) -> tuple[str, Path]:
+    """``spt --with EXTRA`` joined to the home (the editor tools are not built again), and a built
+    project in the spt context of a `uktoolchain workspace spt` that uses a library only the solo5
+    findlib toolchain has. Returns (the spt env script, the project)."""
     why = lacking(home.toolset, solo5=True)
     if why:
         pytest.skip(f"opt-in, OCaml {home.toolset} set: {why}")
-    result = home("install", "spt", "--with", "editor", "--plain", *home.sources(solo5=True), timeout=3600)
+    result = home("install", "spt", "--with", extra, "--plain", *home.sources(solo5=True), *more, timeout=3600)
     assert result.returncode == 0, result.stderr[-4000:]
     assert "merlin: done" not in result.stderr  # one merlin per host and set, shared with unix
     script = home("env", "spt", check=True).stdout
@@ -201,6 +203,8 @@ def test_merlin_answers_from_the_spt_context(home, tmp_path):
     lib.mkdir()
     (lib / "ukcross.ml").write_text("let platform = \"solo5\"\nlet pages n = n * 4096\n")
     (lib / "META").write_text('version = "1"\narchive(native) = "ukcross.cmxa"\n')
+    # A reused home (UKTOOLCHAIN_TEST_LSP_HOME) may have it from an earlier run.
+    shell_with_env(script, "ocamlfind -toolchain solo5 remove ukcross")
     installed = shell_with_env(script, f"cd {lib} && ocamlfind -toolchain solo5 ocamlopt -a ukcross.ml "
                                "-o ukcross.cmxa && ocamlfind -toolchain solo5 install ukcross META ukcross.cmi "
                                "ukcross.cmx ukcross.cmxa ukcross.a 2>&1")
@@ -222,7 +226,12 @@ def test_merlin_answers_from_the_spt_context(home, tmp_path):
     assert built.returncode == 0, built.stdout
     assert (project / "_build" / "spt" / "bin" / "main.cmxa").is_file()
     assert not (project / "_build" / "default" / "bin" / "main.cmxa").exists()
+    return script, project
 
+
+@pytest.mark.skipif(bool(solo5_missing), reason=f"host lacks {solo5_missing}")
+def test_merlin_answers_from_the_spt_context(home, tmp_path):
+    script, project = spt_project(home, tmp_path)
     assert type_at(script, project, "bin/main.ml", "2:27") == "int -> int"  # Ukcross.pages
     assert completions(script, project, "bin/main.ml", "1:30", "Ukcross.") == {"pages": "int -> int",
                                                                               "platform": "string"}

@@ -65,10 +65,11 @@ def test_workspace_merlin_on_the_cli(uk, tmp_path):
     assert not (tmp_path / "other").exists()
 
 
-def test_real_recipes_name_the_sets_merlin_when_it_cannot_be_fetched(uk, tmp_path, monkeypatch):
-    """The 5.4 set's merlin has no reachable source here (its release archive only): --with editor
-    says so before anything is built. Its URLs point at a closed local port, so the answer is
-    the same on a machine that reaches the upstream hosts."""
+@pytest.mark.parametrize("extra,lacking", [("editor", "merlin 5.7.1-504"), ("lsp", "ocaml-lsp-server 1.26.0")])
+def test_real_recipes_name_the_sets_merlin_when_it_cannot_be_fetched(uk, tmp_path, monkeypatch, extra, lacking):
+    """The 5.4 set's merlin and ocaml-lsp-server have no reachable source here (their release
+    archives only): --with editor / --with lsp says so before anything is built. Their URLs point at
+    a closed local port, so the answer is the same on a machine that reaches the upstream hosts."""
     import shutil
 
     import yaml
@@ -76,16 +77,17 @@ def test_real_recipes_name_the_sets_merlin_when_it_cannot_be_fetched(uk, tmp_pat
     index = tmp_path / "index"
     shutil.copytree(synthetic.REPO / "recipes", index / "recipes", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(synthetic.REPO / "patches", index / "patches")
-    for component in ("cppo", "csexp", "yojson", "menhir", "merlin"):
+    for component in ("cppo", "csexp", "yojson", "menhir", "merlin", "ocaml-lsp-server"):
         data_file = index / "recipes" / component / "conandata.yml"
         data = yaml.safe_load(data_file.read_text())
         for version, entry in data["sources"].items():
-            entry["url"] = [synthetic.dead_url(f"{component}-{version}.tar.gz")]
+            for name, part in (entry["files"].items() if "files" in entry else [(component, entry)]):
+                part["url"] = [synthetic.dead_url(f"{name}-{version}.tar.gz")]
         data_file.write_text(yaml.safe_dump(data))
     monkeypatch.setenv("UKTOOLCHAIN_RECIPES", str(index))
 
-    result = uk("install", "unix", "--with", "editor", "--ocaml", "5.4", "--plain")
+    result = uk("install", "unix", "--with", extra, "--ocaml", "5.4", "--plain")
     assert result.returncode == 4, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert "--with editor: no source reachable for" in result.stderr and "merlin 5.7.1-504" in result.stderr
+    assert f"--with {extra}: no source reachable for" in result.stderr and lacking in result.stderr
     assert "nothing was built" in result.stderr and "building" not in result.stderr

@@ -40,15 +40,27 @@ def test_editor_extra_is_host_tools_for_any_target(catalogue):
         catalogue.with_extras(catalogue.targets["unix"], ["rust", "editor"])
 
 
+def test_lsp_extra_is_the_editor_extra_plus_ocamllsp(catalogue):
+    assert tuple(catalogue.extras["lsp"]) == tuple(catalogue.extras["editor"]) + ("ocaml-lsp-server",)
+    target = catalogue.with_extras(catalogue.targets["spt"], ["lsp"])
+    assert target.components[-1] == "ocaml-lsp-server" and "ocaml-lsp-server" in catalogue.labels_of(target)
+
+
 def test_editor_recipes_pin_what_they_build(catalogue):
     import yaml
 
     for toolset in catalogue.sets.values():
-        for component in catalogue.extras["editor"]:
+        for component in catalogue.extras["lsp"]:
             version = toolset.versions[component]
             data = yaml.safe_load((REPO / "recipes" / component / "conandata.yml").read_text())
             entry = data["sources"][version]
-            assert entry["url"] and (entry.get("sha256") or entry.get("sha512")), component
+            # One archive, or (ocaml-lsp-server's duniverse) several, each with its folder and the
+            # repository tag it is cut from (ci/assemble-duniverse.py).
+            parts = entry["files"].values() if "files" in entry else [entry]
+            for part in parts:
+                assert part["url"] and (part.get("sha256") or part.get("sha512")), component
+                if "files" in entry:
+                    assert part["into"] and len(part["git"].split()) == 2, (component, part)
             assert data["requires"][version], component  # what it builds with, as version ranges
             recipe = (REPO / "recipes" / component / "conanfile.py").read_text()
             assert "target_arch" not in recipe, component  # host tools, one build per host
@@ -99,8 +111,15 @@ def test_report_says_what_path_finds_and_how_to_set_up_editors(tmp_path, catalog
     emacs, dune_workspace, vscode = absent.advice
     # 5.3 is not the default set: the environment is asked for by name.
     assert 'eval "$(uktoolchain env spt --ocaml 5.3)"' in emacs and "uktoolchain workspace spt" in dune_workspace
-    assert "needs ocaml-lsp-server" in vscode and "env spt --ocaml 5.3)" in vscode  # this set builds none
+    assert "needs ocaml-lsp-server" in vscode and "env spt --ocaml 5.3)" in vscode  # none installed yet
+    assert "uktoolchain install spt --with lsp --ocaml 5.3 builds it" in vscode
     assert 'eval "$(uktoolchain env spt)"' in editor.report(tools, {}, default_set="5.3").advice[0]
+    _install(home, "hvt", ("lsp",), {"merlin": ("5.4.1-503", ["ocamlmerlin"]),
+                                     "ocaml-lsp-server": ("1.22.0", ["ocamllsp"])})
+    with_lsp = editor.report(editor.survey(home, catalogue), {"ocamlmerlin": merlin}, "5.4")
+    lsp = next(t for t in editor.survey(home, catalogue) if t.program == "ocamllsp")
+    assert lsp.target == "hvt" and f"ocamlmerlin 5.4.1-503 (OCaml 5.3 set) for " in with_lsp.detail
+    assert with_lsp.advice[2].startswith(f"VS Code (OCaml Platform) runs ocamllsp: {lsp.path} (1.22.0)")
     monkeypatch.setenv("UKTOOLCHAIN_HOME", "/my home")
     setting = json.loads("{" + editor.vscode_sandbox("spt") + "}")["ocaml.sandbox"]
     assert setting["kind"] == "custom"

@@ -163,3 +163,32 @@ def test_a_truncated_tarball_is_refused_not_a_crash(tmp_path):
     with pytest.raises(SourceOverrideError) as refused:
         check("ocaml", truncated)
     assert refused.value.message.startswith(f"local source for ocaml cannot be read: {truncated}: ")
+
+
+def test_a_duniverse_source_must_have_every_part(tmp_path):
+    """ocaml-lsp-server's source is many archives, each unpacked into its own folder: a local
+    source lacking one is refused before any build, naming the folder."""
+    from uktoolchain.sources import source_parts
+
+    version = VERSIONS["ocaml-lsp-server"]
+    data = conandata("ocaml-lsp-server")
+    parts = source_parts(data["sources"][version])
+    assert "duniverse/dune-3.24.2" in parts and "." not in parts and len(parts) >= 10
+    tree = tmp_path / "lsp"
+    for name in data["local_source"]["required"]:
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        (tree / name).write_text("x\n")
+    (tree / "CHANGES.md").write_text(f"# {version}\n\n## Features\n")
+    for part in parts:
+        (tree / part).mkdir(parents=True)
+        (tree / part / "dune-project").write_text("(lang dune 3.0)\n")
+    check_local_source(SourceOverride("ocaml-lsp-server", tree), data["local_source"], version, parts)
+    for part in parts[:1] + parts[-1:]:
+        for path in sorted((tree / part).rglob("*"), reverse=True):
+            path.unlink() if path.is_file() else path.rmdir()
+    with pytest.raises(SourceOverrideError, match=f"lacks {parts[0]}/, {parts[-1]}/") as raised:
+        check_local_source(SourceOverride("ocaml-lsp-server", tree), data["local_source"], version, parts)
+    assert "ci/assemble-duniverse.py" in raised.value.hint
+    (tree / "CHANGES.md").write_text("# 1.19.0\n")
+    with pytest.raises(SourceOverrideError, match="is version 1.19.0"):
+        check_local_source(SourceOverride("ocaml-lsp-server", tree), data["local_source"], version)

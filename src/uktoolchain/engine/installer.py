@@ -35,6 +35,7 @@ from uktoolchain.sources import (
     local_source_example,
     override_signature,
     source_entries,
+    source_parts,
 )
 from uktoolchain.targets import Catalogue, Target, host_target_arch
 
@@ -108,8 +109,10 @@ class Installer:
         """Stage local sources, export the base and every component's recipe."""
         local_digests = {}
         for override in overrides:
-            rules = self._conandata(self.index.recipe_dir(override.component)).get("local_source", {})
-            check_local_source(override, rules, self.catalogue.versions.get(override.component))
+            data = self._conandata(self.index.recipe_dir(override.component))
+            version = self.catalogue.versions.get(override.component)
+            check_local_source(override, data.get("local_source", {}), version,
+                               source_parts(data.get("sources", {}).get(version)))
             digest = self.store.stage_override(override)
             local_digests[override.component] = digest
             self.say(f"using local source for {override.component} (sha256 {digest}) from {override.path}")
