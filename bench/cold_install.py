@@ -56,6 +56,7 @@ class RunnableSampler:
     def __init__(self, root_pid: int):
         self.root_pid = root_pid
         self.samples: list[int] = []
+        self.times: list[float] = []  # when each sample was taken (time.monotonic())
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -79,6 +80,7 @@ class RunnableSampler:
                 runnable += states.get(pid) == "R"
                 stack += children.get(pid, [])
             self.samples.append(runnable)
+            self.times.append(time.monotonic())
 
     def __enter__(self) -> "RunnableSampler":
         self.thread.start()
@@ -87,6 +89,27 @@ class RunnableSampler:
     def __exit__(self, *exc) -> None:
         self.stop.set()
         self.thread.join()
+
+
+def short_of_cores(sampler: RunnableSampler, events: list[tuple[float, str]], started: float,
+                   cores: int) -> list[tuple[str, float]]:
+    """Where the install left cores without work: the samples with fewer runnable processes than
+    cores, grouped by the packages building at that moment (from --plain's lines), most first."""
+    spans: dict[str, list[float]] = {}
+    for moment, line in events:
+        match = re.match(r"^(\S+): (building|done in \S+|FAILED)", line)
+        if match:
+            spans.setdefault(match.group(1), [moment, float("inf")])
+            if match.group(2) != "building":
+                spans[match.group(1)][1] = moment
+    totals: dict[str, float] = {}
+    for runnable, when in zip(sampler.samples, sampler.times):
+        if runnable >= cores:
+            continue
+        moment = when - started
+        building = " + ".join(sorted(n for n, (begin, end) in spans.items() if begin <= moment < end)) or "nothing"
+        totals[building] = totals.get(building, 0.0) + RunnableSampler.INTERVAL
+    return sorted(totals.items(), key=lambda item: -item[1])
 
 
 def main() -> None:
@@ -162,6 +185,11 @@ def main() -> None:
     spread = ", ".join(f"{label} {sum(1 for c in counts if test(c)) / len(counts) * 100:.1f}%" for label, test in (
         (f">= {cores}", lambda c: c >= cores), *((f"{k}", lambda c, k=k: c == k) for k in range(cores - 1, -1, -1))))
     print(f"runnable processes of the install, {len(counts)} samples every {RunnableSampler.INTERVAL} s: {spread}")
+    short = short_of_cores(sampler, events, started, cores)
+    if short:
+        print(f"fewer than {cores} runnable, by what was building then (seconds of samples):")
+        for building, seconds in short[:6]:
+            print(f"  {seconds:6.1f} s  {building}")
     if scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)
     else:
