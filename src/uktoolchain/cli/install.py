@@ -54,7 +54,8 @@ def run(args) -> int:
     names = ctx.pinned_targets(args.targets, "install")
     extras = set(args.extras) | (set(ctx.pin.extras) if ctx.pin and not args.targets else set())
     targets = ctx.catalogue.resolve(names)
-    overrides, notes = ctx.installed_overrides(args.source, args.pinned)
+    wanted = [stamps.with_installed_extras(ctx.home, ctx.catalogue, t, extras, args.drop) for t in targets]
+    overrides, notes = ctx.installed_overrides(args.source, args.pinned, set(ctx.catalogue.components_of(wanted)))
     for note in notes:
         say(note)
     locked = None
@@ -63,7 +64,6 @@ def run(args) -> int:
 
         locked = ToolchainLock.load(args.locked)
     if not args.force:
-        wanted = [stamps.with_installed_extras(ctx.home, ctx.catalogue, t, extras, args.drop) for t in targets]
         if stamps.all_up_to_date(ctx.home, ctx.index, ctx.catalogue, wanted,
                                  {o.component: o.path for o in overrides}, locked):
             say(f"up to date: {', '.join(t.name for t in wanted)} ({ctx.choice.describe()})")
