@@ -2,10 +2,9 @@
 
 Targets installed ``--with editor`` have ``ocamlmerlin`` built by their own OCaml (merlin must
 match the compiler exactly); ``--with lsp`` adds ``ocamllsp`` (ocaml-lsp-server), built against
-that merlin. Editors find them
-on PATH in an environment made by ``uktoolchain env TARGET``; merlin asks ``dune ocaml-merlin``
-(dune from that PATH) for a project's configuration, which for a unikernel context names the
-cross compiler's stdlib and the cross sysroot's libraries.
+that merlin. Editors find them on PATH in an environment made by ``uktoolchain env TARGET``;
+merlin asks ``dune ocaml-merlin`` (dune from that PATH) for a project's configuration, which for
+a unikernel context names the cross compiler's stdlib and the cross sysroot's libraries.
 """
 from __future__ import annotations
 
