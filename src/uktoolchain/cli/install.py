@@ -26,7 +26,8 @@ def register(sub) -> None:
     parser.add_argument("--no-wait", action="store_true", help="fail instead of waiting when the home is in use")
     parser.add_argument("--force", action="store_true", help="skip the up-to-date check (re-plan everything)")
     parser.add_argument("--with", dest="extras", action="append", default=[], metavar="EXTRA",
-                        help="also install an optional part for the targets (rust); it stays on later installs")
+                        help="also install an optional part for the targets: rust, editor (ocamlmerlin), lsp (ocamllsp too); "
+                        "it stays on later installs")
     parser.add_argument("--without", dest="drop", action="append", default=[], metavar="EXTRA",
                         help="drop an optional part the targets were installed with")
     parser.add_argument("--build", choices=("missing", "never"), default="missing",
