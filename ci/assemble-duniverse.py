@@ -6,10 +6,11 @@ Each part of the pinned source (recipes/COMPONENT/conandata.yml: sources.VERSION
 repository and tag its archive is cut from (`git: "owner/name tag"`) and the folder it unpacks into
 (`into`). This writes `git archive` of each tag into that folder of OUT. Clones are looked up in
 CLONES as `name`, `owner+name/repo` or `owner+name`; `--use FOLDER=PATH@REF` takes a part from
-another clone or ref (a fork that carries dune files, say).
+another clone or ref, `--use FOLDER=ARCHIVE` from a release tarball (its top directory dropped:
+e.g. Debian's ocaml-astring_0.8.5.orig.tar.bz2, which is the pinned astring-0.8.5.tbz).
 
     ci/assemble-duniverse.py ocaml-lsp-server 1.26.0 /tmp/lsp-1.26.0 --clones ~/src \\
-        --use duniverse/astring-0.8.5=~/src/astring-dune@v0.8.5+dune
+        --use duniverse/astring-0.8.5=ocaml-astring_0.8.5.orig.tar.bz2
 """
 from __future__ import annotations
 
@@ -42,6 +43,16 @@ def unpack(clone: Path, ref: str, into: Path) -> None:
         tar.extractall(into, filter="tar")
 
 
+def unpack_release(archive: Path, into: Path) -> None:
+    """A release tarball, without its single top directory (as the recipe unpacks it)."""
+    into.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(archive) as tar:
+        members = tar.getmembers()
+        for member in members:
+            member.name = member.name.split("/", 1)[1] if "/" in member.name else ""
+        tar.extractall(into, [m for m in members if m.name], filter="tar")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("component")
@@ -55,7 +66,7 @@ def main() -> int:
     overrides = {}
     for spec in args.use:
         folder, _, where = spec.partition("=")
-        path, _, ref = where.rpartition("@")
+        path, _, ref = where.rpartition("@") if not Path(where).expanduser().is_file() else (where, "", "")
         overrides[folder.strip("/")] = (Path(path).expanduser(), ref)
     if args.out.exists():
         shutil.rmtree(args.out)
@@ -67,6 +78,9 @@ def main() -> int:
             missing.append(f"{repository} (for {name})")
             continue
         try:
+            if clone.is_file():
+                unpack_release(clone, args.out / part["into"])
+                continue
             unpack(clone, ref, args.out / part["into"])
         except subprocess.CalledProcessError as exc:
             missing.append(f"{repository} {ref} in {clone}: {exc.stderr.decode().strip()}")
