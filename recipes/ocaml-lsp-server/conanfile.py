@@ -5,7 +5,7 @@ import re
 import shutil
 
 from conan import ConanFile
-from conan.tools.files import copy, load, save
+from conan.tools.files import load, save
 
 ENV = ["conanbuild", "conanrun"]
 # The duniverse's own dune file: its parts are vendored (built only as far as ocamllsp needs them,
@@ -74,10 +74,10 @@ class OcamlLspServer(ConanFile):
                      "ocaml-lsp-server/bin/main.exe", cwd=src, env=ENV)
 
     def package(self):
-        copy(self, "main.exe", os.path.join(self.source_folder, "_build", "default", "ocaml-lsp-server", "bin"),
-             os.path.join(self.package_folder, "bin"))
-        os.rename(os.path.join(self.package_folder, "bin", "main.exe"),
-                  os.path.join(self.package_folder, "bin", "ocamllsp"))
+        bindir = os.path.join(self.package_folder, "bin")
+        os.makedirs(bindir, exist_ok=True)
+        shutil.copy2(os.path.join(self.source_folder, "_build", "default", "ocaml-lsp-server", "bin", "main.exe"),
+                     os.path.join(bindir, "ocamllsp"))
 
     def package_info(self):
         # ocamllsp on PATH. Like ocamlmerlin it reads a project's configuration from dune (on
