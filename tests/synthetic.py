@@ -327,3 +327,23 @@ def write_per_arch_index(root: Path, server: FileServer) -> Path:
                          '\n[targets.dx]\ndescription = "delta for x86_64"\narch = "x86_64"\ncomponents = ["delta"]\n'
                          '\n[targets.da]\ndescription = "delta for aarch64"\narch = "aarch64"\ncomponents = ["delta"]\n')
     return root
+
+
+# -- a component built from another's source (conandata sources_from) ----------------------------
+
+def write_shared_source_index(root: Path, server: FileServer) -> Path:
+    """The synthetic index plus ``alphalib``, built from alpha's source archive (as nolibc-openlibm
+    is from ocaml-solo5's): its conandata names no archive of its own, only ``sources_from:
+    alpha``, and the catalogue gives it alpha's version. Target ``shared``: alpha and alphalib."""
+    write_index(root, server)
+    recipe = root / "recipes" / "alphalib"
+    recipe.mkdir()
+    (recipe / "conanfile.py").write_text(RECIPE.format(name="alphalib", deps=[], upper="ALPHALIB"))
+    (recipe / "conandata.yml").write_text("sources_from: alpha\n")
+    catalogue = root / "recipes" / "targets.toml"
+    catalogue.write_text(catalogue.read_text().replace(
+        "[targets.solo]",
+        '[same_version_as]\nalphalib = "alpha"\n\n'
+        '[targets.shared]\ndescription = "alpha and what is built from its source"\n'
+        'components = ["alpha", "alphalib"]\n\n[targets.solo]', 1))
+    return root

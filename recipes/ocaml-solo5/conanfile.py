@@ -13,6 +13,9 @@ from conan.tools.files import copy, rmdir, save
 # it only for flexdll, on Windows; it runs the ocamlc/ocamlopt next to it: the wrappers.)
 _STDLIB_TOOLS = ("ocamlc", "ocamlopt", "ocamldep", "ocamlobjinfo")
 
+# Where ocaml-solo5's Makefile builds its C libraries (its LIBS), relative to its source.
+_PREBUILT_LIBRARIES = ("nolibc/libnolibc.a", "openlibm/libopenlibm.a")
+
 
 class OcamlSolo5(ConanFile):
     name = "ocaml-solo5"
@@ -26,15 +29,14 @@ class OcamlSolo5(ConanFile):
 
     @property
     def uk_requires(self):
-        # The host compiler (the cross-compiler is built from the same source), and the Solo5
-        # toolchain (<arch>-solo5-none-static-{cc,ld,objcopy}) of our own target.
-        return ("ocaml", ("solo5", {"target_arch": str(self.options.target_arch)}))
+        # The host compiler (the cross-compiler is built from the same source), the Solo5
+        # toolchain (<arch>-solo5-none-static-{cc,ld,objcopy}) of our own target, and nolibc and
+        # openlibm already built from this same source (recipes/nolibc-openlibm): they need no
+        # OCaml, so they are built while the host compiler is, not after it.
+        arch = {"target_arch": str(self.options.target_arch)}
+        return ("ocaml", ("solo5", arch), ("nolibc-openlibm", arch))
 
     # -- names -----------------------------------------------------------------------------------
-    @property
-    def _triple(self):
-        return f"{self.options.target_arch}-solo5-none-static"
-
     @property
     def _sysroot(self):
         """Where the cross-compiler lives, relative to the package folder (upstream's layouts:
@@ -78,31 +80,9 @@ class OcamlSolo5(ConanFile):
         return ["conanbuild", "conanrun"]
 
     def _run(self, command):
-        # Build-time tools first in PATH (see _write_build_tools); nothing installed names them.
+        # Build-time tools first in PATH (ukbase.uk_write_mapped_solo5_cc); nothing installed names them.
         tools = os.path.join(self.build_folder, "uk-build-tools")
         self.run(f'PATH="{tools}:$PATH" {command}', cwd=self.source_folder, env=self._env)
-
-    def _write_build_tools(self):
-        """A build-time <triple>-cc in front of Solo5's: it adds -ffile-prefix-map so that this
-        build folder and Solo5's headers (the wrapper passes their absolute path) stay out of the
-        debug info and __FILE__ strings of the C code (the OCaml runtime, nolibc, openlibm) that
-        ends up in every unikernel; the OCaml side is BUILD_PATH_PREFIX_MAP (ukbase). The
-        installed wrappers call the tool by its bare name: at use time that is Solo5's own."""
-        solo5 = self.dependencies["solo5"].package_folder
-        real = os.path.join(solo5, "bin", f"{self._triple}-cc")
-        pairs = {(folder, self.uk_fake_build_folder)
-                 for folder in (self.build_folder, os.path.realpath(self.build_folder))}
-        pairs |= {(folder, self.uk_fake_prefix_of("solo5")) for folder in (solo5, os.path.realpath(solo5))}
-        maps = " ".join(f'"-ffile-prefix-map={old}={new}"' for old, new in sorted(pairs))
-        script = os.path.join(self.build_folder, "uk-build-tools", f"{self._triple}-cc")
-        save(self, script, "#!/bin/sh\n"
-                           'for arg in "$@"; do\n'
-                           '  case "$arg" in\n'
-                           f'    -c|-S|-E) exec "{real}" {maps} "$@" ;;\n'
-                           "  esac\n"
-                           "done\n"
-                           f'exec "{real}" "$@"\n')
-        os.chmod(script, 0o755)
 
     def _prepare_ocaml_tree(self):
         """<src>/ocaml: the source the ocaml dependency was built from, with ocaml-solo5's patches
@@ -129,12 +109,20 @@ class OcamlSolo5(ConanFile):
             self.run(f'patch -p1 -s -i "{patch_file}"', cwd=tree)
 
     def build(self):
-        self._write_build_tools()
+        self.uk_write_mapped_solo5_cc(os.path.join(self.build_folder, "uk-build-tools"))
         self._prepare_ocaml_tree()
         prefix = self.uk_fake_prefix
         self._run(f"./configure.sh --prefix={prefix} --sysroot={prefix}/{self._sysroot}"
-                  f" --target={self._triple}")
-        self._run(self.uk_make())
+                  f" --target={self.uk_solo5_triple}")
+        # The libraries the nolibc-openlibm package built from this source, put where this
+        # Makefile builds them; make -o takes them as they are (upstream's phony sub-makes for
+        # them are not run), and everything else is built and installed as upstream does.
+        built = self.dependencies["nolibc-openlibm"].package_folder
+        for library in _PREBUILT_LIBRARIES:
+            shutil.copy2(os.path.join(built, "lib", os.path.basename(library)),
+                         os.path.join(self.source_folder, library))
+        keep = " ".join(f"-o {library}" for library in _PREBUILT_LIBRARIES)
+        self._run(self.uk_make(keep))
         self._run("make ocaml-solo5.install")
 
     # -- package ---------------------------------------------------------------------------------
@@ -224,7 +212,7 @@ class OcamlSolo5(ConanFile):
                 os.unlink(plain)
             save(self, plain,
                  "#!/bin/sh\n"
-                 f"# uktoolchain: the {self._triple} OCaml cross-compiler's {name}, with its own\n"
+                 f"# uktoolchain: the {self.uk_solo5_triple} OCaml cross-compiler's {name}, with its own\n"
                  "# standard library (OCAMLLIB) found from this script's location.\n"
                  'here="$(dirname "$(realpath "$0")")"\n'
                  'OCAMLLIB="$here/../lib/ocaml"\n'

@@ -21,11 +21,12 @@ import shutil
 import stat
 import tarfile
 
+import yaml  # Conan's own dependency
 from conan import ConanFile
 from conan.errors import ConanException
 from conan.tools.build import build_jobs
 from conan.tools.env import Environment
-from conan.tools.files import copy, download, patch
+from conan.tools.files import copy, download, patch, update_conandata
 
 # Where relocatable packages are configured to live. It is never a real path: everything that
 # depends on the install location is rendered at use time from the actual package folder.
@@ -127,6 +128,22 @@ class UkPackage:
         env.vars(self, scope="build").save_script("uk_clean_ocaml_env")
 
     # -- sources -------------------------------------------------------------------------------
+    def export(self):
+        """A recipe built from another recipe's source archive (conandata ``sources_from: NAME``;
+        its version is that recipe's) gets that pin copied into its exported conandata: written
+        once, in NAME's conandata.yml beside it, and still part of this recipe's revision."""
+        owner = (self.conan_data or {}).get("sources_from")
+        if not owner:
+            return
+        path = os.path.join(self.recipe_folder, "..", owner, "conandata.yml")
+        if not os.path.isfile(path):
+            raise ConanException(f"{self.name} is built from {owner}'s source: its recipe must be beside this one ({path})")
+        with open(path) as stream:
+            sources = (yaml.safe_load(stream) or {}).get("sources", {})
+        if self.version not in sources:
+            raise ConanException(f"{owner}'s conandata.yml pins no source for version {self.version}")
+        update_conandata(self, {"sources": {self.version: sources[self.version]}})
+
     def export_sources(self):
         patches = os.path.join(self.recipe_folder, "..", "..", "patches", self.name)
         copy(self, f"{self.version}-*.patch", patches, os.path.join(self.export_sources_folder, "patches"))
@@ -285,6 +302,36 @@ class UkPerArchPackage(UkPackage):
     def uk_cross(self):
         """uk_cross_prefix of this build's target architecture."""
         return self.uk_cross_prefix(self.uk_target_arch)
+
+    @property
+    def uk_solo5_triple(self):
+        """The triple of Solo5's toolchain for this build's architecture (its <triple>-cc...)."""
+        return f"{self.uk_target_arch}-solo5-none-static"
+
+    def uk_write_mapped_solo5_cc(self, tools_dir):
+        """A build-time <triple>-cc in tools_dir, to put in front of Solo5's on PATH: it adds
+        -ffile-prefix-map so that this build folder and Solo5's headers (the wrapper passes their
+        absolute path) stay out of the debug info and __FILE__ strings of C code that ends up in
+        every unikernel (nolibc, openlibm, the OCaml runtime); the OCaml side is
+        BUILD_PATH_PREFIX_MAP. Installed wrappers call the tool by its bare name: at use time that
+        is Solo5's own."""
+        solo5 = self.dependencies["solo5"].package_folder
+        real = os.path.join(solo5, "bin", f"{self.uk_solo5_triple}-cc")
+        pairs = {(folder, self.uk_fake_build_folder)
+                 for folder in (self.build_folder, os.path.realpath(self.build_folder))}
+        pairs |= {(folder, self.uk_fake_prefix_of("solo5")) for folder in (solo5, os.path.realpath(solo5))}
+        maps = " ".join(f'"-ffile-prefix-map={old}={new}"' for old, new in sorted(pairs))
+        script = os.path.join(tools_dir, f"{self.uk_solo5_triple}-cc")
+        os.makedirs(tools_dir, exist_ok=True)
+        with open(script, "w") as stream:
+            stream.write("#!/bin/sh\n"
+                         'for arg in "$@"; do\n'
+                         '  case "$arg" in\n'
+                         f'    -c|-S|-E) exec "{real}" {maps} "$@" ;;\n'
+                         "  esac\n"
+                         "done\n"
+                         f'exec "{real}" "$@"\n')
+        os.chmod(script, 0o755)
 
 
 class UkBase(ConanFile):

@@ -189,10 +189,16 @@ def _read_sets(data: dict, common: dict[str, str], path: Path) -> dict[str, Tool
         if not isinstance(entry, dict):
             raise ConfigError(f"toolchain set {name} in {path} is not a table")
         own = {str(k): str(v) for k, v in entry.items() if k not in _SET_FIELDS}
+        versions = {**common, **own}
+        for component, source in data.get("same_version_as", {}).items():
+            if source not in versions:
+                raise ConfigError(f"{component} in {path} has the version of {source}, "
+                                  f"which toolchain set {name} does not give")
+            versions[str(component)] = versions[source]
         sets[str(name)] = ToolchainSet(
             name=str(name),
             description=str(entry.get("description", "")),
-            versions={**common, **own},
+            versions=versions,
             available=bool(entry.get("available", True)),
             note=str(entry.get("note", "")),
         )

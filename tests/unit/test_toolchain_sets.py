@@ -3,6 +3,7 @@ recipes' version ranges, and no recipe writes a dependency's version; and the se
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,17 @@ def conandata(component: str) -> dict:
     return (yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}
 
 
+def pinned_sources(component: str) -> dict | None:
+    """The sources a recipe is built from: its own, or those of the recipe it names in
+    ``sources_from`` (its export() copies them); None for recipes without sources."""
+    data = conandata(component)
+    owner = data.get("sources_from")
+    return conandata(owner).get("sources") if owner else data.get("sources")
+
+
+SAME_VERSION_AS = tomllib.loads((RECIPES / "targets.toml").read_text()).get("same_version_as", {})
+
+
 def used_components(catalogue: Catalogue) -> set[str]:
     used = {c for t in catalogue.targets.values() for c in t.components + t.host_components}
     return used | {c for components in catalogue.extras.values() for c in components}
@@ -41,9 +53,9 @@ def test_the_default_set_is_the_newest_and_both_sets_are_shipped():
 def test_every_component_of_a_set_is_pinned_by_its_recipe(toolset):
     versions = REAL.sets[toolset].versions
     for component in sorted(used_components(REAL)):
-        data = conandata(component)
-        if "sources" in data:  # recipes without sources build our own code or the host's (rust-sysroot)
-            assert versions[component] in data["sources"], f"{component} {versions[component]} has no pinned source"
+        sources = pinned_sources(component)
+        if sources is not None:  # recipes without sources build our own code or the host's (rust-sysroot)
+            assert versions[component] in sources, f"{component} {versions[component]} has no pinned source"
 
 
 @pytest.mark.parametrize("toolset", list(REAL.sets))
@@ -60,8 +72,8 @@ def test_a_sets_versions_fit_the_ranges_its_recipes_declare(toolset):
 def test_every_pinned_version_of_a_recipe_with_dependencies_says_what_it_builds_with():
     for recipe in sorted(p.parent.name for p in RECIPES.glob("*/conanfile.py")):
         data = conandata(recipe)
-        if "requires" in data and "sources" in data:
-            assert set(data["sources"]) == set(data["requires"]), recipe
+        if "requires" in data and pinned_sources(recipe) is not None:
+            assert set(pinned_sources(recipe)) == set(data["requires"]), recipe
 
 
 def test_no_recipe_writes_a_dependencys_version():
@@ -77,7 +89,26 @@ def test_each_version_is_written_once_in_the_catalogue():
         for version in {s.versions[component] for s in REAL.sets.values()}:
             lines = [line for line in text.splitlines()
                      if re.match(rf'\s*{re.escape(component)}\s*=\s*"{re.escape(version)}"', line)]
-            assert len(lines) == 1, (component, version, lines)
+            # A component with another's version (same_version_as) writes none of its own.
+            assert len(lines) == (0 if component in SAME_VERSION_AS else 1), (component, version, lines)
+
+
+def test_a_recipe_built_from_anothers_source_has_its_version_in_every_set():
+    assert SAME_VERSION_AS == {"nolibc-openlibm": "ocaml-solo5"}
+    for component, owner in SAME_VERSION_AS.items():
+        assert conandata(component)["sources_from"] == owner
+        for toolset in REAL.sets.values():
+            assert toolset.versions[component] == toolset.versions[owner], toolset.name
+            # ocaml-solo5 is built with the libraries of its own archive, no other version.
+            assert conandata(owner)["requires"][toolset.versions[owner]][component] == f"[={toolset.versions[owner]}]"
+
+
+def test_same_version_as_needs_a_component_the_set_gives(tmp_path):
+    catalogue = tmp_path / "targets.toml"
+    catalogue.write_text('[components]\na = "1"\n[same_version_as]\nb = "c"\n'
+                         '[targets.t]\ncomponents = ["a"]\n')
+    with pytest.raises(ConfigError, match="b in .* has the version of c, which toolchain set default does not give"):
+        Catalogue.load(catalogue)
 
 
 def test_unknown_set_names_the_sets():

@@ -110,6 +110,10 @@ class Installer:
         local_digests = {}
         for override in overrides:
             data = self._conandata(self.index.recipe_dir(override.component))
+            owner = data.get("sources_from")
+            if owner:
+                raise SourceOverrideError(f"{override.component} is built from {owner}'s source",
+                                          f"give it as --source {owner}=PATH")
             version = self.catalogue.versions.get(override.component)
             check_local_source(override, data.get("local_source", {}), version,
                                source_parts(data.get("sources", {}).get(version)))
@@ -118,7 +122,7 @@ class Installer:
             self.say(f"using local source for {override.component} (sha256 {digest}) from {override.path}")
         base = engine.export(self.index.recipe_dir(BASE_RECIPE))
         components = self.catalogue.components_of(targets)
-        recipe_dirs = {c: self._recipe_dir(c, local_digests.get(c)) for c in components}
+        recipe_dirs = {c: self._recipe_dir(c, local_digests) for c in components}
         self._check_requirements(engine, components, recipe_dirs)
         refs = {c: engine.export(recipe_dirs[c], self.catalogue.versions[c]) for c in components}
         sources = {c: self._source_pin(c, recipe_dirs) for c in components}
@@ -286,13 +290,17 @@ class Installer:
     def _options(self, arch: str | None, components: list[str]) -> list[str]:
         return [f"{c}/*:target_arch={arch}" for c in components if arch and c in self.catalogue.per_arch]
 
-    def _recipe_dir(self, component: str, local_digest: str | None) -> Path:
+    def _recipe_dir(self, component: str, local_digests: dict[str, str]) -> Path:
         """The recipe to export: the index's own, or a copy whose conandata names the local source.
 
         The copy differs only in conandata (checksum, no URL), so its recipe revision, hence every
-        binary built from it, is distinct from the pinned one and never passed off as it.
+        binary built from it, is distinct from the pinned one and never passed off as it. A recipe
+        built from another's source (conandata ``sources_from``; its export() copies that pin)
+        is copied beside that one's copy when it has a local source.
         """
         original = self.index.recipe_dir(component)
+        owner = self._conandata(original).get("sources_from") or component
+        local_digest = local_digests.get(owner)
         if local_digest is None:
             return original
         if not (original / "conandata.yml").is_file():
@@ -300,21 +308,23 @@ class Installer:
                                       "its sources come from the host toolchain (see uktoolchain doctor)")
         import yaml
 
-        staged_root = self.home.staging / f"{component}-{local_digest[:16]}"
+        staged_root = self.home.staging / f"{owner}-{local_digest[:16]}"
         staged = staged_root / "recipes" / component
-        if staged_root.exists():
-            shutil.rmtree(staged_root)
+        for previous in (staged, staged_root / "patches"):
+            if previous.exists():
+                shutil.rmtree(previous)
         shutil.copytree(original, staged, ignore=shutil.ignore_patterns("__pycache__"))
         if self.index.patches.is_dir():  # whole tree: a recipe may export another's patches
             shutil.copytree(self.index.patches, staged_root / "patches")
-        data = yaml.safe_load((original / "conandata.yml").read_text())
-        data["sources"][self.catalogue.versions[component]] = {"url": [], "sha256": local_digest}
-        (staged / "conandata.yml").write_text(yaml.safe_dump(data, sort_keys=True))
+        if owner == component:
+            data = yaml.safe_load((original / "conandata.yml").read_text())
+            data["sources"][self.catalogue.versions[component]] = {"url": [], "sha256": local_digest}
+            (staged / "conandata.yml").write_text(yaml.safe_dump(data, sort_keys=True))
         return staged
 
     def _source_pin(self, component: str, recipe_dirs: dict[str, Path]) -> str:
         """What a lock file pins of a component's source: its checksum(s), or that it has none."""
-        data = self._conandata(recipe_dirs[component])
+        data = self._sources_data(component, recipe_dirs)
         entry = data["sources"].get(self.catalogue.versions[component])
         if entry is None:
             return "none: built from what the recipe exports or the host provides"
@@ -326,7 +336,7 @@ class Installer:
         built from its host compiler's source), or None when the store has them all."""
         wanted = []
         for component in components:
-            data = self._conandata(recipe_dirs[component])
+            data = self._sources_data(component, recipe_dirs)
             version = self.catalogue.versions[component]
             hint = local_source_example(data.get("local_source") or {}, version)
             if version not in data["sources"]:
@@ -348,6 +358,17 @@ class Installer:
                     raise MirrorsUnreachableError(exc.message, f"{exc.hint}; for example {hint}") from exc
 
         return fetch
+
+    def _sources_data(self, component: str, recipe_dirs: dict[str, Path]) -> dict:
+        """A component's conandata, with the ``sources`` (and local-source rules) of the recipe it
+        takes them from."""
+        data = self._conandata(recipe_dirs[component])
+        owner = data.get("sources_from")
+        if owner:
+            owners = self._conandata(recipe_dirs.get(owner) or self.index.recipe_dir(owner))
+            data["sources"] = owners["sources"]
+            data["local_source"] = owners.get("local_source")
+        return data
 
     @staticmethod
     def _conandata(recipe_dir: Path) -> dict:
