@@ -27,11 +27,7 @@ class NolibcOpenlibm(ConanFile):
     def validate_build(self):
         if not shutil.which("make"):
             raise ConanInvalidConfiguration(f"{self.name} needs make: apt-get install make")
-        target = self.uk_target_arch
-        if self.uk_cross and not shutil.which(f"{self.uk_cross}gcc"):
-            raise ConanInvalidConfiguration(
-                f"{self.name} for {target} needs {target}-linux-gnu-gcc: "
-                f"apt-get install gcc-{target}-linux-gnu binutils-{target}-linux-gnu")
+        self.uk_validate_cross_tools()
 
     def build(self):
         tools = os.path.join(self.build_folder, "uk-build-tools")
@@ -46,9 +42,11 @@ class NolibcOpenlibm(ConanFile):
         run(self.uk_make(" ".join(_LIBRARIES)))
 
     def package(self):
+        # lib/ mirrors the source tree (lib/nolibc/libnolibc.a): ocaml-solo5 puts each file back
+        # where its Makefile builds it.
         for library in _LIBRARIES:
             copy(self, os.path.basename(library), os.path.join(self.source_folder, os.path.dirname(library)),
-                 os.path.join(self.package_folder, "lib"))
+                 os.path.join(self.package_folder, "lib", os.path.dirname(library)))
         copy(self, "LICENSE", self.source_folder, os.path.join(self.package_folder, "licenses"))
         copy(self, "LICENSE.md", os.path.join(self.source_folder, "openlibm"),
              os.path.join(self.package_folder, "licenses", "openlibm"))

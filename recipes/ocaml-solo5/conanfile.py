@@ -13,9 +13,6 @@ from conan.tools.files import copy, rmdir, save
 # it only for flexdll, on Windows; it runs the ocamlc/ocamlopt next to it: the wrappers.)
 _STDLIB_TOOLS = ("ocamlc", "ocamlopt", "ocamldep", "ocamlobjinfo")
 
-# Where ocaml-solo5's Makefile builds its C libraries (its LIBS), relative to its source.
-_PREBUILT_LIBRARIES = ("nolibc/libnolibc.a", "openlibm/libopenlibm.a")
-
 
 class OcamlSolo5(ConanFile):
     name = "ocaml-solo5"
@@ -65,13 +62,8 @@ class OcamlSolo5(ConanFile):
         for tool in ("make", "patch"):
             if not shutil.which(tool):
                 raise ConanInvalidConfiguration(f"ocaml-solo5 needs {tool}: apt-get install {tool}")
-        target = self.uk_target_arch
-        # Solo5's cc of a cross target runs <arch>-linux-gnu-gcc; ocaml-solo5 wraps the binutils
-        # of the same prefix (the triple that cc -dumpmachine prints).
-        if self.uk_cross and not shutil.which(f"{self.uk_cross}ar"):
-            raise ConanInvalidConfiguration(
-                f"ocaml-solo5 for {target} needs {target}-linux-gnu-gcc and binutils: "
-                f"apt-get install gcc-{target}-linux-gnu binutils-{target}-linux-gnu")
+        # ocaml-solo5 also wraps the binutils of the cross prefix (the triple cc -dumpmachine prints).
+        self.uk_validate_cross_tools()
 
     # -- build -----------------------------------------------------------------------------------
     @property
@@ -117,11 +109,13 @@ class OcamlSolo5(ConanFile):
         # The libraries the nolibc-openlibm package built from this source, put where this
         # Makefile builds them; make -o takes them as they are (upstream's phony sub-makes for
         # them are not run), and everything else is built and installed as upstream does.
-        built = self.dependencies["nolibc-openlibm"].package_folder
-        for library in _PREBUILT_LIBRARIES:
-            shutil.copy2(os.path.join(built, "lib", os.path.basename(library)),
-                         os.path.join(self.source_folder, library))
-        keep = " ".join(f"-o {library}" for library in _PREBUILT_LIBRARIES)
+        built = os.path.join(self.dependencies["nolibc-openlibm"].package_folder, "lib")
+        libraries = sorted(os.path.relpath(path, built) for path in glob.glob(os.path.join(built, "*", "*.a")))
+        if not libraries:
+            raise ConanException(f"the nolibc-openlibm package has no libraries in {built}")
+        for library in libraries:
+            shutil.copy2(os.path.join(built, library), os.path.join(self.source_folder, library))
+        keep = " ".join(f"-o {library}" for library in libraries)
         self._run(self.uk_make(keep))
         self._run("make ocaml-solo5.install")
 

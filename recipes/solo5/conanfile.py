@@ -30,11 +30,7 @@ class Solo5(ConanFile):
         # configure.sh checks for libseccomp (hvt and spt tenders) even for a cross toolchain.
         if not shutil.which("pkg-config") or subprocess.run(["pkg-config", "--exists", "libseccomp"]).returncode:
             raise ConanInvalidConfiguration("solo5 needs libseccomp: apt-get install libseccomp-dev pkg-config")
-        cross = self.uk_cross
-        if cross and not shutil.which(f"{cross}gcc"):
-            raise ConanInvalidConfiguration(
-                f"solo5 for {self.options.target_arch} needs {cross}gcc: "
-                f"apt-get install gcc-{cross[:-1]} binutils-{cross[:-1]}")
+        self.uk_validate_cross_tools()
 
     def build(self):
         # Bare names: the installed wrappers exec them, so they are looked up on PATH at use time.

@@ -23,7 +23,7 @@ import tarfile
 
 import yaml  # Conan's own dependency
 from conan import ConanFile
-from conan.errors import ConanException
+from conan.errors import ConanException, ConanInvalidConfiguration
 from conan.tools.build import build_jobs
 from conan.tools.env import Environment
 from conan.tools.files import copy, download, patch, update_conandata
@@ -302,6 +302,15 @@ class UkPerArchPackage(UkPackage):
     def uk_cross(self):
         """uk_cross_prefix of this build's target architecture."""
         return self.uk_cross_prefix(self.uk_target_arch)
+
+    def uk_validate_cross_tools(self):
+        """For validate_build(): a cross build needs Debian's <arch>-linux-gnu gcc and binutils
+        (Solo5's toolchain and ocaml-solo5's wrappers run them, at build and at use time)."""
+        cross = self.uk_cross
+        if cross and not (shutil.which(f"{cross}gcc") and shutil.which(f"{cross}ar")):
+            raise ConanInvalidConfiguration(
+                f"{self.name} for {self.uk_target_arch} needs {cross}gcc and binutils: "
+                f"apt-get install gcc-{cross[:-1]} binutils-{cross[:-1]}")
 
     @property
     def uk_solo5_triple(self):
