@@ -30,16 +30,10 @@ class NolibcOpenlibm(ConanFile):
         self.uk_validate_cross_tools()
 
     def build(self):
-        tools = os.path.join(self.build_folder, "uk-build-tools")
-        self.uk_write_mapped_solo5_cc(tools)
-
-        def run(command):
-            self.run(f'PATH="{tools}:$PATH" {command}', cwd=self.source_folder,
-                     env=["conanbuild", "conanrun"])
-
+        self.uk_write_mapped_solo5_cc()
         # The same configuration as ocaml-solo5's build (the prefix does not reach the libraries).
-        run(f"./configure.sh --prefix={self.uk_fake_prefix} --target={self.uk_solo5_triple}")
-        run(self.uk_make(" ".join(_LIBRARIES)))
+        self.uk_run_with_solo5_cc(f"./configure.sh --prefix={self.uk_fake_prefix} --target={self.uk_solo5_triple}")
+        self.uk_run_with_solo5_cc(self.uk_make(" ".join(_LIBRARIES)))
 
     def package(self):
         # lib/ mirrors the source tree (lib/nolibc/libnolibc.a): ocaml-solo5 puts each file back

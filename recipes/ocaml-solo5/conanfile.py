@@ -66,16 +66,6 @@ class OcamlSolo5(ConanFile):
         self.uk_validate_cross_tools()
 
     # -- build -----------------------------------------------------------------------------------
-    @property
-    def _env(self):
-        # conanrun last: the host ocaml (PATH, OCAMLLIB) and the solo5 toolchain (PATH).
-        return ["conanbuild", "conanrun"]
-
-    def _run(self, command):
-        # Build-time tools first in PATH (ukbase.uk_write_mapped_solo5_cc); nothing installed names them.
-        tools = os.path.join(self.build_folder, "uk-build-tools")
-        self.run(f'PATH="{tools}:$PATH" {command}', cwd=self.source_folder, env=self._env)
-
     def _prepare_ocaml_tree(self):
         """<src>/ocaml: the source the ocaml dependency was built from, with ocaml-solo5's patches
         for that version, then ours. With that directory present, ocaml-solo5's Makefile neither
@@ -101,10 +91,10 @@ class OcamlSolo5(ConanFile):
             self.run(f'patch -p1 -s -i "{patch_file}"', cwd=tree)
 
     def build(self):
-        self.uk_write_mapped_solo5_cc(os.path.join(self.build_folder, "uk-build-tools"))
+        self.uk_write_mapped_solo5_cc()
         self._prepare_ocaml_tree()
         prefix = self.uk_fake_prefix
-        self._run(f"./configure.sh --prefix={prefix} --sysroot={prefix}/{self._sysroot}"
+        self.uk_run_with_solo5_cc(f"./configure.sh --prefix={prefix} --sysroot={prefix}/{self._sysroot}"
                   f" --target={self.uk_solo5_triple}")
         # The libraries the nolibc-openlibm package built from this source, put where this
         # Makefile builds them; make -o takes them as they are (upstream's phony sub-makes for
@@ -116,15 +106,15 @@ class OcamlSolo5(ConanFile):
         for library in libraries:
             shutil.copy2(os.path.join(built, library), os.path.join(self.source_folder, library))
         keep = " ".join(f"-o {library}" for library in libraries)
-        self._run(self.uk_make(keep))
-        self._run("make ocaml-solo5.install")
+        self.uk_run_with_solo5_cc(self.uk_make(keep))
+        self.uk_run_with_solo5_cc("make ocaml-solo5.install")
 
     # -- package ---------------------------------------------------------------------------------
     def package(self):
         # The cross-compiler (OCaml's installcross) goes to the sysroot, the rest as listed in
         # ocaml-solo5.install (what opam-installer would do).
         destdir = os.path.join(self.build_folder, "staged")
-        self._run(f'make install-ocaml "DESTDIR={destdir}"')
+        self.uk_run_with_solo5_cc(f'make install-ocaml "DESTDIR={destdir}"')
         self.uk_move_staged_install(destdir)
         self._install_dot_install(os.path.join(self.source_folder, "ocaml-solo5.install"))
         sysroot = os.path.join(self.package_folder, self._sysroot)

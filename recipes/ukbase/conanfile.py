@@ -317,8 +317,18 @@ class UkPerArchPackage(UkPackage):
         """The triple of Solo5's toolchain for this build's architecture (its <triple>-cc...)."""
         return f"{self.uk_target_arch}-solo5-none-static"
 
-    def uk_write_mapped_solo5_cc(self, tools_dir):
-        """A build-time <triple>-cc in tools_dir, to put in front of Solo5's on PATH: it adds
+    @property
+    def _uk_build_tools(self):
+        return os.path.join(self.build_folder, "uk-build-tools")
+
+    def uk_run_with_solo5_cc(self, command):
+        """self.run in the source folder with the build-time tools (uk_write_mapped_solo5_cc) first
+        on PATH, then the dependencies' (conanrun last: the host ocaml and Solo5's toolchain)."""
+        self.run(f'PATH="{self._uk_build_tools}:$PATH" {command}', cwd=self.source_folder,
+                 env=["conanbuild", "conanrun"])
+
+    def uk_write_mapped_solo5_cc(self):
+        """A build-time <triple>-cc for uk_run_with_solo5_cc, in front of Solo5's on PATH: it adds
         -ffile-prefix-map so that this build folder and Solo5's headers (the wrapper passes their
         absolute path) stay out of the debug info and __FILE__ strings of C code that ends up in
         every unikernel (nolibc, openlibm, the OCaml runtime); the OCaml side is
@@ -330,8 +340,8 @@ class UkPerArchPackage(UkPackage):
                  for folder in (self.build_folder, os.path.realpath(self.build_folder))}
         pairs |= {(folder, self.uk_fake_prefix_of("solo5")) for folder in (solo5, os.path.realpath(solo5))}
         maps = " ".join(f'"-ffile-prefix-map={old}={new}"' for old, new in sorted(pairs))
-        script = os.path.join(tools_dir, f"{self.uk_solo5_triple}-cc")
-        os.makedirs(tools_dir, exist_ok=True)
+        script = os.path.join(self._uk_build_tools, f"{self.uk_solo5_triple}-cc")
+        os.makedirs(self._uk_build_tools, exist_ok=True)
         with open(script, "w") as stream:
             stream.write("#!/bin/sh\n"
                          'for arg in "$@"; do\n'
