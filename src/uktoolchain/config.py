@@ -11,8 +11,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from uktoolchain.errors import ConfigError
 from uktoolchain.sources import mirror_dirs_from
@@ -22,10 +22,9 @@ from uktoolchain.sources import mirror_dirs_from
 KNOWN_KEYS = {"sources": None, "mirrors": {"dirs"}}
 
 
-@dataclass(frozen=True)
-class Config:
-    sources: dict[str, str] = field(default_factory=dict)
-    mirror_dirs: list[Path] = field(default_factory=list)
+class Config(NamedTuple):
+    sources: dict[str, str]
+    mirror_dirs: list[Path]
     warnings: tuple[str, ...] = ()  # for the CLI to print: unknown keys, which are ignored
 
     @classmethod

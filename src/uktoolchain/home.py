@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import errno
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from uktoolchain.errors import DiskFullError, HomeNotWritableError, HomePathError
 
@@ -22,8 +22,7 @@ def default_root() -> Path:
     return Path(platformdirs.user_data_dir("uktoolchain", appauthor=False))
 
 
-@dataclass(frozen=True)
-class Home:
+class Home(NamedTuple):
     root: Path
     # The toolchain set this view is for: installed-target records, logs and everything rendered
     # at use time live apart per set, so sets never disturb each other. Conan's cache, the

@@ -11,8 +11,8 @@ its set; an explicit ``--ocaml`` wins.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from uktoolchain.errors import PinFileError
 
@@ -20,8 +20,7 @@ PIN_FILE = "uktoolchain.toml"
 _KEYS = ("ocaml", "targets", "with")
 
 
-@dataclass(frozen=True)
-class ProjectPin:
+class ProjectPin(NamedTuple):
     path: Path
     ocaml: str | None
     targets: tuple[str, ...]

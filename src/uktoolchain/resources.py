@@ -7,16 +7,15 @@ synthetic one) with the same layout.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from uktoolchain.errors import ConfigError
 
 BASE_RECIPE = "ukbase"
 
 
-@dataclass(frozen=True)
-class RecipeIndex:
+class RecipeIndex(NamedTuple):
     root: Path
 
     @classmethod

@@ -4,8 +4,8 @@ installed for, or the default."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from uktoolchain import project
 from uktoolchain.engine import state
@@ -16,8 +16,7 @@ from uktoolchain.targets import Catalogue
 SET_VARIABLE = "UKTOOLCHAIN_OCAML"
 
 
-@dataclass(frozen=True)
-class SetChoice:
+class SetChoice(NamedTuple):
     name: str
     reason: str  # e.g. "--ocaml", "pinned by ./uktoolchain.toml", "the default"
     explicit: bool  # chosen by the user (flag or pin), not by uktoolchain

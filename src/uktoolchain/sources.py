@@ -12,8 +12,8 @@ import os
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from uktoolchain import atomic
 from uktoolchain.errors import (
@@ -27,8 +27,7 @@ ProgressCallback = Callable[[int, "int | None"], None]
 CHUNK = 1 << 16
 
 
-@dataclass(frozen=True)
-class Checksum:
+class Checksum(NamedTuple):
     algorithm: str  # sha256 | sha512
     digest: str
 
@@ -54,8 +53,7 @@ def file_digest(path: Path, algorithm: str = "sha256") -> str:
 # -- local overrides --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SourceOverride:
+class SourceOverride(NamedTuple):
     component: str
     path: Path
 

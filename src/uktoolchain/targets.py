@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from uktoolchain import tomlcache
 from uktoolchain.errors import (
@@ -15,8 +15,7 @@ from uktoolchain.errors import (
 )
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     name: str
     description: str
     arch: str  # "host" for the host toolchain, else the unikernel's architecture
@@ -27,7 +26,7 @@ class Target:
     # Per-arch components needed as build-machine tools (e.g. solo5-elftool for an aarch64 target).
     host_components: tuple[str, ...] = ()
     # Optional parts installed with it (`install --with rust`); their components are in `components`.
-    extras: tuple[str, ...] = field(default=(), repr=False)
+    extras: tuple[str, ...] = ()
     # What it runs on: the module uktoolchain.platforms.<platform> (its board, else its binding,
     # else "host"; targets.toml may name another with `platform = ...`).
     platform: str = "host"
@@ -41,8 +40,7 @@ def set_sort_key(name: str) -> tuple:
     return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in name.replace("-", ".").split("."))
 
 
-@dataclass(frozen=True)
-class ToolchainSet:
+class ToolchainSet(NamedTuple):
     """A tested combination of component versions (OCaml, ocamlfind, dune, ocaml-solo5, Solo5...)."""
 
     name: str
@@ -52,14 +50,13 @@ class ToolchainSet:
     note: str = ""  # why an unavailable set cannot be built here
 
 
-@dataclass(frozen=True)
-class Catalogue:
+class Catalogue(NamedTuple):
     targets: dict[str, Target]
     versions: dict[str, str]  # component -> pinned version, in the chosen set (``toolset``)
-    per_arch: frozenset[str] = frozenset()  # components built once per target architecture
-    extras: dict[str, tuple[str, ...]] = field(default_factory=dict)  # optional part -> its components
-    sets: dict[str, ToolchainSet] = field(default_factory=dict)  # newest first
-    toolset: str = ""  # the set ``versions`` come from
+    per_arch: frozenset[str]  # components built once per target architecture
+    extras: dict[str, tuple[str, ...]]  # optional part -> its components
+    sets: dict[str, ToolchainSet]  # newest first
+    toolset: str  # the set ``versions`` come from
 
     @classmethod
     def load(cls, path: Path, cache: Path | None = None) -> "Catalogue":
@@ -123,7 +120,7 @@ class Catalogue:
         """The same catalogue with another set's versions; an unknown name raises."""
         if name not in self.sets:
             raise UnknownSetError(unknown_set_message(name, self))
-        return replace(self, versions=dict(self.sets[name].versions), toolset=name)
+        return self._replace(versions=dict(self.sets[name].versions), toolset=name)
 
     def resolve(self, names: list[str]) -> list[Target]:
         """Targets by name, in order, without duplicates; unknown or unavailable names raise."""
@@ -153,7 +150,7 @@ class Catalogue:
             raise UsageError(f"the {', '.join(per_arch)} extra is for unikernel targets; {target.name} is not one",
                              f"give a Solo5 target, e.g. uktoolchain install spt --with {per_arch[0]}")
         added = tuple(c for e in extras for c in self.extras[e] if c not in target.components)
-        return replace(target, components=target.components + tuple(dict.fromkeys(added)), extras=extras)
+        return target._replace(components=target.components + tuple(dict.fromkeys(added)), extras=extras)
 
     def build_arch(self, target: Target) -> str | None:
         """The architecture its per-arch components are built for; None for host-only targets."""

@@ -3,8 +3,8 @@ the toolchain set the command works on (and why that one)."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from uktoolchain import project
 from uktoolchain.config import Config
@@ -20,8 +20,7 @@ from uktoolchain.targets import Catalogue
 _WARNED: set[str] = set()
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
     home: Home  # scoped to the chosen set
     index: RecipeIndex
     catalogue: Catalogue  # versions of the chosen set

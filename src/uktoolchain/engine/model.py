@@ -1,7 +1,7 @@
 """uktoolchain's own view of Conan's graph: plain data the rest of the program speaks."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 CACHED, DOWNLOAD, BUILD = "cached", "download", "build"
 
@@ -11,8 +11,7 @@ def package_label(name: str, target_arch: str | None) -> str:
     return f"{name}[{target_arch}]" if target_arch else name
 
 
-@dataclass(frozen=True)
-class PlannedPackage:
+class PlannedPackage(NamedTuple):
     label: str  # name, or name[arch] for a per-architecture build
     name: str
     version: str
@@ -25,8 +24,7 @@ class PlannedPackage:
     remote: str | None = None  # the remote a DOWNLOAD comes from
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     packages: dict[str, PlannedPackage]  # by label, dependencies before dependants
 
     def ready(self, finished: set[str]) -> list[PlannedPackage]:
@@ -45,8 +43,7 @@ class Plan:
         return Plan(packages)
 
 
-@dataclass(frozen=True)
-class InstalledPackage:
+class InstalledPackage(NamedTuple):
     label: str
     name: str
     ref: str
@@ -54,7 +51,7 @@ class InstalledPackage:
     folder: str  # relative to the Conan home, so a copied or moved home still resolves
     # Environment published by package_info(): (variable, template). Templates use
     # "{conan_home}" for the home and "${VAR}" for the value before this package.
-    env: tuple[tuple[str, str], ...] = field(default=())
+    env: tuple[tuple[str, str], ...] = ()
     # What the package tells uktoolchain through conf_info "user.uktoolchain:<key>" (e.g. a
     # cross-compiler's sysroot and findlib toolchain name), paths templated like env.
-    facts: tuple[tuple[str, str], ...] = field(default=())
+    facts: tuple[tuple[str, str], ...] = ()

@@ -9,7 +9,7 @@ Reading them needs neither Conan nor YAML: ``install``'s no-op answer and ``env`
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 from uktoolchain import atomic
 from uktoolchain.engine.model import InstalledPackage
@@ -20,8 +20,7 @@ from uktoolchain.home import Home
 STATE_FORMAT = 4
 
 
-@dataclass(frozen=True)
-class LocalSource:
+class LocalSource(NamedTuple):
     """A ``--source`` a target was built from: where it was, what it hashed to then, and a cheap
     signature (sizes, mtimes) to tell without hashing whether it may have changed since."""
 
@@ -31,8 +30,7 @@ class LocalSource:
     signature: str
 
 
-@dataclass(frozen=True)
-class InstalledTarget:
+class InstalledTarget(NamedTuple):
     toolset: str
     target: str
     fingerprint: str
@@ -54,8 +52,8 @@ class InstalledTarget:
             "target": self.target,
             "fingerprint": self.fingerprint,
             "extras": list(self.extras),
-            "local_sources": [asdict(s) for s in self.local_sources],
-            "packages": [asdict(p) for p in self.packages],
+            "local_sources": [s._asdict() for s in self.local_sources],
+            "packages": [p._asdict() for p in self.packages],
         }
 
     @classmethod

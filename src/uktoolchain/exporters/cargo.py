@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from uktoolchain import atomic
 from uktoolchain.engine.model import InstalledPackage
@@ -29,8 +28,7 @@ if TYPE_CHECKING:
     from uktoolchain.rust_toolchain import RustToolchain
 
 
-@dataclass(frozen=True)
-class RustTarget:
+class RustTarget(NamedTuple):
     name: str  # what rustc and cargo's [target.NAME] call it: the spec's file stem or a built-in name
     spec: Path | None  # the target spec JSON; None for a built-in target (a precompiled rust-std)
     sysroot: Path

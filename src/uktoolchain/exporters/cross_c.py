@@ -9,8 +9,8 @@ link into a unikernel. Paths are this machine's, rendered at use time like findl
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from uktoolchain import atomic
 from uktoolchain.engine.model import InstalledPackage
@@ -21,8 +21,7 @@ _TOOLS = {"CC": "cc", "AR": "ar", "RANLIB": "ranlib", "LD": "ld", "NM": "nm",
 _CMAKE_PROCESSOR = {"x86_64": "x86_64", "aarch64": "aarch64"}
 
 
-@dataclass(frozen=True)
-class CToolchain:
+class CToolchain(NamedTuple):
     arch: str
     bindir: Path  # <arch>-solo5-ocaml-* tools
     sysroot: Path  # include/ (nolibc, openlibm) and lib/

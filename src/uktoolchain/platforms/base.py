@@ -9,9 +9,8 @@ to read the unikernel's exit status, and what boot media it makes.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from uktoolchain.errors import EnvironmentProblem, ImageMismatchError, UsageError
 from uktoolchain.targets import Target, host_target_arch
@@ -24,8 +23,7 @@ PROCESS = "process"  # the runner's own exit status is the unikernel's (Solo5 te
 CONSOLE = "console"  # the runner ends with its own status; the unikernel's is on its console
 
 
-@dataclass(frozen=True)
-class Launch:
+class Launch(NamedTuple):
     """A command that boots an image here, and how its exit status is read."""
 
     command: list[str]
@@ -33,8 +31,7 @@ class Launch:
     runner: str  # what boots it, for messages ("solo5-spt", "QEMU raspi4b")
 
 
-@dataclass(frozen=True)
-class Devices:
+class Devices(NamedTuple):
     """Host resources to attach to a unikernel's manifest devices, by device name."""
 
     net: dict[str, str]  # name -> host network interface (a tap)
@@ -51,8 +48,7 @@ class CannotRunHere(EnvironmentProblem):
     """This host cannot boot the target's images (no KVM, no QEMU, another architecture)."""
 
 
-@dataclass(frozen=True)
-class MediaInputs:
+class MediaInputs(NamedTuple):
     """What boot media may be made from besides the unikernel."""
 
     home: object  # uktoolchain.home.Home of the chosen set (installed firmware and tools)

@@ -8,11 +8,8 @@ another target is refused with a message instead of producing a card that never 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from uktoolchain import __version__
 from uktoolchain.errors import ConfigError, EnvironmentProblem, ImageMismatchError, NotInstalledError
@@ -114,8 +111,7 @@ class Rpi4(Platform):
         return Rpi4Media(self, unikernel, firmware, find_objcopy(tool_path), inputs)
 
 
-@dataclass(frozen=True)
-class Firmware:
+class Firmware(NamedTuple):
     directory: Path
     files: dict[str, Path]  # name on the card -> file
     missing_optional: tuple[str, ...]
@@ -149,6 +145,8 @@ class Rpi4Media(MediaPlan):
 
 
 def find_objcopy(extra_path: str = "") -> str:
+    import shutil  # here: `env` of an rpi4 target imports this module, and needs neither
+
     search = os.pathsep.join(p for p in (extra_path, os.environ.get("PATH", "")) if p)
     for name in OBJCOPY_CANDIDATES:
         found = shutil.which(name, path=search)
@@ -162,6 +160,8 @@ def find_objcopy(extra_path: str = "") -> str:
 
 def write_kernel_image(unikernel: Path, output: Path, objcopy: str) -> None:
     """kernel8.img: the ELF's loadable contents as one raw binary starting at its load address."""
+    import subprocess
+
     result = subprocess.run([objcopy, "-O", "binary", str(unikernel), str(output)],
                             stdin=subprocess.DEVNULL, capture_output=True, text=True)
     if result.returncode != 0 or not output.is_file() or output.stat().st_size == 0:
