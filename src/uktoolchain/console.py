@@ -3,7 +3,7 @@ stdout, for scripts and pipes), and the view of packages being fetched and built
 
 Two views with one interface, ``update(name, state, **info)``: a rich live table (one line per
 component) on a terminal, and plain lines when output is not a TTY, with ``--plain``, or in CI.
-States: waiting, downloading (done/total bytes), building|fetching (started, estimate), cached,
+States: waiting, downloading (done/total bytes), building|fetching (started, estimate, filler), cached,
 done (elapsed), failed (reason).
 """
 from __future__ import annotations
@@ -53,6 +53,8 @@ class _Row:
         if self.state in ("building", "fetching"):
             elapsed = now - info["started"]
             text = f"{self.state}  {human_seconds(elapsed)}"
+            if info.get("filler"):  # off the critical path: it only gets cores the others leave idle
+                text += "  on idle cores"
             estimate = info.get("estimate")
             if estimate and self.state == "building":
                 remaining = estimate - elapsed

@@ -57,6 +57,7 @@ class Catalogue(NamedTuple):
     extras: dict[str, tuple[str, ...]]  # optional part -> its components
     sets: dict[str, ToolchainSet]  # newest first
     toolset: str  # the set ``versions`` come from
+    build_costs: dict[str, float]  # component -> CPU seconds of a build, before one was timed here
 
     @classmethod
     def load(cls, path: Path, cache: Path | None = None) -> "Catalogue":
@@ -104,8 +105,12 @@ class Catalogue(NamedTuple):
             lacking = sorted(needed - set(toolset.versions))
             if lacking:
                 raise ConfigError(f"toolchain set {toolset.name} in {path} has no version of {', '.join(lacking)}")
+        costs = data.get("build_cost", {})
+        if not all(isinstance(v, (int, float)) and v >= 0 for v in costs.values()):
+            raise ConfigError(f"[build_cost] in {path} must give each component a number of CPU seconds")
         default = cls.default_set_of(sets)
-        return cls(targets, dict(sets[default].versions), per_arch, extras, sets, default)
+        return cls(targets, dict(sets[default].versions), per_arch, extras, sets, default,
+                   {str(k): float(v) for k, v in costs.items()})
 
     @staticmethod
     def default_set_of(sets: dict[str, ToolchainSet]) -> str:

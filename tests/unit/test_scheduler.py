@@ -137,3 +137,84 @@ def test_a_download_that_does_not_verify_fails_the_batch_after_checking_the_othe
     with pytest.raises(RemoteError, match="refused bad"):
         Scheduler(plan, jobs, {}, PlainView(out), Timings(tmp_path / "timings.json"), 2, batches=[batch]).run()
     assert "good: done" in out.getvalue() and "bad: FAILED" in out.getvalue()
+
+
+def policy_job(pkg: PlannedPackage, tmp_path, seconds: float = 0.6) -> Job:
+    """A job that records when it ran, which of its commands ran (the filler one says so) and the
+    scheduling policy and nice value its process got."""
+    def code(kind: str) -> str:
+        record = tmp_path / f"{pkg.label}.run"
+        return ("import os,time; a=time.time(); time.sleep(%r); "
+                "policy=os.sched_getscheduler(0) if hasattr(os,'sched_getscheduler') else -1; "
+                "open(%r,'w').write(f'{a} {time.time()} %s {policy} {os.getpriority(os.PRIO_PROCESS, 0)}')"
+                % (seconds, str(record), kind))
+    return Job(package=pkg, command=[sys.executable, "-c", code("full")], log_path=tmp_path / f"{pkg.label}.log",
+               fetch=None, filler_command=[sys.executable, "-c", code("filler")])
+
+
+def read_run(tmp_path, label: str) -> tuple[float, float, str, int, int]:
+    start, end, kind, policy, nice = (tmp_path / f"{label}.run").read_text().split()
+    return float(start), float(end), kind, int(policy), int(nice)
+
+
+def test_builds_off_the_critical_path_fill_idle_cores_beside_it(tmp_path):
+    """ocaml (long) and what needs it are the critical path; solo5 (short) runs beside ocaml as a
+    filler although a full slot is free: its filler command (the fillers' job pool), at idle priority."""
+    plan = Plan({p.label: p for p in (
+        package("ocaml", "ocaml/1#a"), package("solo5", "solo5/1#b"),
+        package("ocaml-solo5", "ocaml-solo5/1#c", "ocaml", "solo5"),
+    )})
+    jobs = {label: policy_job(p, tmp_path) for label, p in plan.packages.items()}
+    costs = {"ocaml": 300.0, "solo5": 10.0, "ocaml-solo5": 200.0}
+    out = io.StringIO()
+    Scheduler(plan, jobs, {}, PlainView(out), Timings(tmp_path / "timings.json"), 2, known_costs=costs).run()
+    assert "solo5: building  0s  on idle cores" in out.getvalue() and "ocaml: building  0s\n" in out.getvalue()
+    ocaml, solo5, cross = (read_run(tmp_path, label) for label in ("ocaml", "solo5", "ocaml-solo5"))
+    assert overlap(ocaml[:2], solo5[:2]), "the filler did not run beside the critical build"
+    assert (ocaml[2], cross[2], solo5[2]) == ("full", "full", "filler")
+    if hasattr(os, "SCHED_IDLE"):
+        assert solo5[3] == os.SCHED_IDLE and ocaml[3] == cross[3] == os.SCHED_OTHER
+    else:
+        assert solo5[4] == 19 and ocaml[4] == 0
+    assert cross[0] >= max(ocaml[1], solo5[1])
+
+
+def test_the_critical_path_weighs_cpu_seconds_measured_here_over_the_catalogue(tmp_path):
+    """The catalogue calls solo5 short; its last build here used more CPU than ocaml's: now
+    ocaml is the filler. CPU seconds are recorded per build (the job's processes included)."""
+    plan = Plan({p.label: p for p in (package("ocaml", "ocaml/1#a"), package("solo5", "solo5/1#b"))})
+    timings = tmp_path / "timings.json"
+    timings.write_text('{"ocaml": 12.0}')  # the format before CPU seconds: durations only
+    assert Timings(timings).estimate("ocaml") == 12.0 and Timings(timings).cost("ocaml") is None
+    burn = "import time; t=time.process_time()\nwhile time.process_time() - t < 0.3: pass"
+    jobs = {"ocaml": policy_job(plan.packages["ocaml"], tmp_path),
+            "solo5": Job(package=plan.packages["solo5"], command=[sys.executable, "-c", burn],
+                         log_path=tmp_path / "solo5.log", fetch=None)}
+    Scheduler(plan, jobs, {}, PlainView(io.StringIO()), Timings(timings), 2,
+              known_costs={"ocaml": 300.0, "solo5": 10.0}).run()
+    recorded = Timings(timings)
+    assert recorded.cost("solo5") >= 0.25, "the child's CPU time was not counted"
+    assert recorded.estimate("solo5") >= 0.3 and recorded.estimate("ocaml") >= 0.6
+    jobs = {label: policy_job(p, tmp_path) for label, p in plan.packages.items()}
+    recorded.cpu["solo5"] = 500.0
+    recorded.cpu["ocaml"] = 100.0
+    Scheduler(plan, jobs, {}, PlainView(io.StringIO()), recorded, 2, known_costs={"ocaml": 300.0, "solo5": 10.0}).run()
+    assert read_run(tmp_path, "solo5")[2] == "full" and read_run(tmp_path, "ocaml")[2] == "filler"
+
+
+def test_a_critical_build_that_finds_no_full_slot_fills_idle_cores_rather_than_wait(tmp_path):
+    """Three cross-compilers, two full slots: the third runs beside them, at idle priority. With
+    one job at a time (--jobs 1) there are no fillers: one build after the other."""
+    plan = Plan({p.label: p for p in (package(f"ocaml-solo5[{arch}]", f"ocaml-solo5/1#{arch}")
+                                      for arch in ("x86_64", "aarch64", "riscv64"))})
+    jobs = {label: policy_job(p, tmp_path) for label, p in plan.packages.items()}
+    Scheduler(plan, jobs, {}, PlainView(io.StringIO()), Timings(tmp_path / "timings.json"), 2,
+              known_costs={"ocaml-solo5": 180.0}).run()
+    runs = [read_run(tmp_path, label) for label in plan.packages]
+    assert all(overlap(a[:2], b[:2]) for a in runs for b in runs if a is not b)
+    assert sorted(run[2] for run in runs) == ["filler", "full", "full"]
+    Scheduler(plan, jobs, {}, PlainView(io.StringIO()), Timings(tmp_path / "timings.json"), 1,
+              known_costs={"ocaml-solo5": 180.0}).run()
+    runs = [read_run(tmp_path, label) for label in plan.packages]
+    assert not any(overlap(a[:2], b[:2]) for a in runs for b in runs if a is not b)
+    assert {run[2] for run in runs} == {"full"}

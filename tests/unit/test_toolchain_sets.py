@@ -152,3 +152,15 @@ def test_pinned_patches_exist_for_every_ocaml_of_every_set():
     for toolset in REAL.sets.values():
         version = toolset.versions["ocaml"]
         assert sorted(p.name.split("-", 2)[1] for p in patches.glob(f"{version}-*.patch")) == ["0001", "0002"], version
+
+
+def test_build_costs_are_cpu_seconds_and_every_component_built_has_one(tmp_path):
+    """The scheduler's figures for components never built here (engine/critical_path.py)."""
+    built = set(REAL.per_arch) | {c for t in REAL.targets.values() for c in t.components}
+    built |= {c for components in REAL.extras.values() for c in components}
+    assert built <= set(REAL.build_costs), "components without a [build_cost]"
+    assert REAL.build_costs["ocaml"] > REAL.build_costs["ocaml-solo5"] > REAL.build_costs["solo5"]
+    path = tmp_path / "targets.toml"
+    path.write_text('[components]\na = "1"\n[build_cost]\na = "long"\n[targets.t]\ncomponents = ["a"]\n')
+    with pytest.raises(ConfigError, match=r"\[build_cost\] in .* must give each component a number of CPU seconds"):
+        Catalogue.load(path)

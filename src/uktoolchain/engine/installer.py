@@ -173,7 +173,7 @@ class Installer:
                 wanted += [c for c in target.host_components if c not in wanted]
         self.home.state.mkdir(parents=True, exist_ok=True)
         lockfiles = {arch: self.home.state / f"plan-{os.getpid()}-{arch or 'host'}.lock" for arch in graphs}
-        jobserver, download_lists = None, []
+        pools, download_lists = [], []
         try:
             plan = Plan({})
             for arch, wanted in graphs.items():
@@ -187,13 +187,17 @@ class Installer:
             if any(package.action == BUILD for package in plan.packages.values()):
                 require_path_for_builds(self.home.root)
             self._fetch_extras_first(targets, plan, recipe_dirs, backups)
-            # One pool of job slots for all builds side by side (engine/jobserver.py).
-            jobserver = JobServer.for_cores(os.cpu_count() or 1)
-            build_conf = conf + ([f"{JOBSERVER_CONF}={jobserver.path}"] if jobserver else [])
+            # One pool of job slots for all builds side by side (engine/jobserver.py), another for
+            # the fillers beside them (engine/critical_path.py).
+            builds_pool, fillers_pool = (JobServer.for_cores(os.cpu_count() or 1) for _ in range(2))
+            pools = [pool for pool in (builds_pool, fillers_pool) if pool is not None]
+            build_conf, filler_conf = ([*conf, *([f"{JOBSERVER_CONF}={pool.path}"] if pool else [])]
+                                       for pool in (builds_pool, fillers_pool))
             jobs = {
                 label: Job(
                     package=package,
                     command=engine.build_command(package, build_conf if package.action == BUILD else conf),
+                    filler_command=engine.build_command(package, filler_conf) if package.action == BUILD else None,
                     log_path=self.home.logs / f"{label}.log",
                     fetch=self._fetcher([package.name] + [plan.packages[d].name for d in package.deps], recipe_dirs,
                                         backups)
@@ -208,7 +212,7 @@ class Installer:
             view.start(list(plan.packages))
             with view:
                 Scheduler(plan, jobs, engine.build_env(), view, Timings(self.home.state / "timings.json"),
-                          options.parallel, batches).run()
+                          options.parallel, batches, self.catalogue.build_costs).run()
             installed = {}
             for arch, wanted in graphs.items():
                 for package in engine.installed([refs[c] for c in wanted], conf, self._options(arch, wanted),
@@ -217,8 +221,8 @@ class Installer:
         finally:
             for lockfile in [*lockfiles.values(), *download_lists]:
                 lockfile.unlink(missing_ok=True)
-            if jobserver is not None:
-                jobserver.close()
+            for pool in pools:
+                pool.close()
 
         overrides_by_component = {o.component: o.path for o in overrides}
         local = {o.component: state.LocalSource(o.component, str(o.path), exported.local_digests[o.component],

@@ -11,10 +11,13 @@ most cores - 1 jobs plus one per build (3 on 2 cores with two builds), never a c
 jobs each.
 
 Measured (bench/cold_install.py, hvt aarch64-rpi4 from a home with the host OCaml, 2 cores, a
-quiet machine): with this pool the install took 1.044x its CPU time / cores, with its processes
-runnable >= 2 in 92% of samples; with a pool of cores tokens where each build also held one for
-its whole run (no oversubscription at all), 1.147x and 80%: a build's own slot then sat unused
-whenever it was copying, configuring or linking, while the other build could not take it.
+quiet machine, on an earlier machine and graph): with this pool the cross part of the install took
+1.044x its CPU time / cores; with a pool of cores tokens where each build also held one for its
+whole run (no oversubscription at all), 1.147x: a build's own slot then sat unused whenever it was
+copying, configuring or linking, while the other build could not take it.
+
+Builds off the critical path (engine/critical_path.py) run at idle priority with a pool of their
+own: sharing the builds' pool, a starved filler's make would hold tokens the critical build needs.
 """
 from __future__ import annotations
 

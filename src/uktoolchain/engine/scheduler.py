@@ -1,11 +1,14 @@
 """Realise a plan: fetch sources, then build each package in its own process; download the
 packages of one remote in one process (a Batch).
 
-Packages start as soon as their dependencies are done, up to ``parallel`` jobs at a time (the
-builds' make jobs share the cores through engine/jobserver.py). Each job's output goes to its own
-log file. On Ctrl-C or SIGTERM every running job's process group is
-terminated; Conan only registers a package once package() has finished, so nothing half-built
-is left behind and the next run starts those packages again.
+Packages start as soon as their dependencies are done, those on the critical path first, up to
+``parallel`` jobs at a time (the builds' make jobs share the cores through engine/jobserver.py).
+Builds off the critical path (engine/critical_path.py) may start beside them as fillers, up to
+``parallel`` - 1 more (``parallel`` 1: one build at a time): at idle priority, with a job pool of
+their own, so that they only use cores the others leave idle. Each job's output goes to its own
+log file. On Ctrl-C or SIGTERM every running job's process group is terminated; Conan only
+registers a package once package() has finished, so nothing half-built is left behind and the
+next run starts those packages again.
 """
 from __future__ import annotations
 
@@ -15,16 +18,18 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
 from uktoolchain import atomic
+from uktoolchain.engine.critical_path import on_critical_path, tails
 from uktoolchain.engine.model import BUILD, CACHED, Plan, PlannedPackage
 from uktoolchain.errors import BuildError, DiskFullError, DownloadError, Interrupted, RemoteError, UkError
 
 LOG_TAIL_LINES = 30
+FULL, FILLER = "full", "filler"  # how a build runs: in the builds' job pool, or on idle cores
 _FAILURES = (BuildError, DiskFullError, RemoteError)  # end one job: let the others finish
 
 
@@ -44,6 +49,9 @@ class Job:
     # once this says that folder is complete. None: never two side by side.
     source_ready: Callable[[], bool] | None = None
     cleanup: Callable[[], None] | None = None  # after a successful build (best effort)
+    # The command run when the build is a filler (its make jobs in the fillers' pool); None: the
+    # job always runs as a full one (downloads).
+    filler_command: list[str] | None = None
 
 
 @dataclass
@@ -60,28 +68,40 @@ class Batch:
 
 
 class Timings:
-    """Last build duration per component, for the ETA shown on the next build."""
+    """Per package label, its last build here: how long it took (the ETA shown on the next build)
+    and the CPU seconds it used, its own and its processes' (what the critical path weighs: unlike
+    the duration, it does not depend on what ran beside it)."""
 
     def __init__(self, path: Path):
         self.path = path
         try:
-            self.data: dict[str, float] = json.loads(path.read_text())
+            data = json.loads(path.read_text())
         except (OSError, ValueError):
-            self.data = {}
+            data = {}
+        if not isinstance(data, dict) or any(not isinstance(v, dict) for v in data.values()):
+            data = {"seconds": data if isinstance(data, dict) else {}}  # before CPU seconds: {label: seconds}
+        self.seconds: dict[str, float] = data.get("seconds", {})
+        self.cpu: dict[str, float] = data.get("cpu", {})
         self.lock = threading.Lock()
 
     def estimate(self, name: str) -> float | None:
-        return self.data.get(name)
+        return self.seconds.get(name)
 
-    def record(self, name: str, seconds: float) -> None:
+    def cost(self, name: str) -> float | None:
+        return self.cpu.get(name)
+
+    def record(self, name: str, seconds: float, cpu: float) -> None:
         with self.lock:  # jobs finish on several threads
-            self.data[name] = round(seconds, 1)
-            atomic.write_text(self.path, json.dumps(self.data, indent=1, sort_keys=True))
+            self.seconds[name] = round(seconds, 1)
+            self.cpu[name] = round(cpu, 1)
+            atomic.write_text(self.path, json.dumps({"seconds": self.seconds, "cpu": self.cpu}, indent=1,
+                                                    sort_keys=True))
 
 
 class Scheduler:
     def __init__(self, plan: Plan, jobs: dict[str, Job], env: dict[str, str], view, timings: Timings, parallel: int,
-                 batches: list[Batch] = ()):
+                 batches: list[Batch] = (), known_costs: Mapping[str, float] | None = None):
+        """``known_costs``: CPU seconds of a component's build, for those never built here."""
         self.plan = plan
         self.batches = list(batches)  # their packages' jobs only verify what the batch brought
         self.jobs = jobs
@@ -92,6 +112,10 @@ class Scheduler:
         self.cancel = threading.Event()
         self.processes: dict[str, subprocess.Popen] = {}
         self.lock = threading.Lock()
+        known_costs = known_costs or {}
+        costs = {label: timings.cost(label) or known_costs.get(package.name) for label, package in plan.packages.items()}
+        self.tails = tails(plan, {label: cost for label, cost in costs.items() if cost is not None})
+        self.fillers: set[str] = set()  # labels of the fillers started
 
     def run(self) -> None:
         finished = {label for label, p in self.plan.packages.items() if p.action == CACHED}
@@ -101,19 +125,23 @@ class Scheduler:
         failure: BuildError | DiskFullError | RemoteError | None = None
         waiting = list(self.batches)
         batched = {label for batch in self.batches for label in batch.labels}
-        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+        with ThreadPoolExecutor(max_workers=2 * self.parallel - 1) as pool:
             try:
                 while True:
                     if failure is None:
                         while waiting and len(running) < self.parallel:
                             batch = waiting.pop(0)
                             running[pool.submit(self._run_batch, batch)] = tuple(batch.labels)
-                        for package in self.plan.ready(finished):
-                            if len(running) >= self.parallel:
-                                break
+                        ready = sorted(self.plan.ready(finished), key=lambda p: -self.tails[p.label])  # stable
+                        for package in ready:
                             busy = [label for labels in running.values() for label in labels]
                             if package.label in busy or package.label in batched or self._shares_source(package, busy):
                                 continue
+                            slot = self._slot_for(package, running, finished)
+                            if slot is None:
+                                continue
+                            if slot == FILLER:
+                                self.fillers.add(package.label)
                             running[pool.submit(self._run_job, self.jobs[package.label])] = (package.label,)
                     if not running:
                         break
@@ -134,6 +162,17 @@ class Scheduler:
             raise failure
         if self.cancel.is_set():
             raise Interrupted("interrupted")
+
+    def _slot_for(self, package: PlannedPackage, running: dict[Future, tuple[str, ...]], finished: set[str]) -> str | None:
+        """FULL, FILLER, or None (not now). A build on the critical path takes a full slot while
+        one is free; any other build, or one that finds none free, may fill idle cores instead."""
+        fillers = sum(1 for labels in running.values() if labels[0] in self.fillers)
+        full_free = len(running) - fillers < self.parallel
+        if self.jobs[package.label].filler_command is None:  # a download: never at idle priority
+            return FULL if full_free else None
+        if full_free and on_critical_path(package.label, self.tails, set(self.plan.packages) - finished):
+            return FULL
+        return FILLER if fillers < self.parallel - 1 else None
 
     def _shares_source(self, package: PlannedPackage, running) -> bool:
         """Whether ``package`` must wait for a running build of its recipe revision to have filled
@@ -157,13 +196,17 @@ class Scheduler:
 
             job.fetch(progress)
         verb = "building" if job.package.action == BUILD else "fetching"
-        code, elapsed = self._process([job.package.label], verb, job.command, job.log_path)
-        self._finish(job, code, elapsed)
+        filler = name in self.fillers
+        command = job.filler_command if filler else job.command
+        code, elapsed, cpu = self._process([job.package.label], verb, command, job.log_path, filler)
+        self._finish(job, code, elapsed, cpu)
 
-    def _process(self, names: list[str], verb: str, command: list[str], log_path: Path) -> tuple[int, float]:
+    def _process(self, names: list[str], verb: str, command: list[str], log_path: Path,
+                 filler: bool = False) -> tuple[int, float, float]:
+        """Run ``command``: its exit code, seconds and CPU seconds (its processes' too)."""
         started = time.monotonic()
         for name in names:
-            self.view.update(name, verb, started=started, estimate=self.timings.estimate(name))
+            self.view.update(name, verb, started=started, estimate=self.timings.estimate(name), filler=filler)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "wb") as log:
             log.write(("$ " + " ".join(command) + "\n").encode())
@@ -176,13 +219,20 @@ class Scheduler:
                     env=self.env, start_new_session=True,  # its own group: we stop make and cc too
                 )
                 self.processes[names[0]] = process
-            code = process.wait()
+            if filler:
+                _idle_priority(process.pid)  # before it starts a build: Conan takes a second to start
+            try:
+                _, status, usage = os.wait4(process.pid, 0)
+                code = process.returncode = os.waitstatus_to_exitcode(status)
+                cpu = usage.ru_utime + usage.ru_stime  # make and the compilers it ran, waited for
+            except ChildProcessError:  # reaped by _terminate_all
+                code, cpu = process.wait(), 0.0
             with self.lock:
                 self.processes.pop(names[0], None)
-        return code, time.monotonic() - started
+        return code, time.monotonic() - started, cpu
 
     def _run_batch(self, batch: Batch) -> None:
-        code, elapsed = self._process(batch.labels, "fetching", batch.command, batch.log_path)
+        code, elapsed, _ = self._process(batch.labels, "fetching", batch.command, batch.log_path)
         if self.cancel.is_set():
             for name in batch.labels:
                 self.view.update(name, "failed", reason="interrupted")
@@ -209,7 +259,7 @@ class Scheduler:
         if refused is not None:
             raise refused
 
-    def _finish(self, job: Job, code: int, elapsed: float) -> None:
+    def _finish(self, job: Job, code: int, elapsed: float, cpu: float) -> None:
         name = job.package.label
         if self.cancel.is_set():
             self.view.update(name, "failed", reason="interrupted")
@@ -232,7 +282,7 @@ class Scheduler:
                 self.view.update(name, "failed", reason="refused")
                 raise
         if job.package.action == BUILD:
-            self.timings.record(name, elapsed)
+            self.timings.record(name, elapsed, cpu)
             if job.cleanup is not None:
                 try:
                     job.cleanup()
@@ -253,6 +303,18 @@ class Scheduler:
             except subprocess.TimeoutExpired:
                 _signal_group(process, signal.SIGKILL)
                 process.wait()
+
+
+def _idle_priority(pid: int) -> None:
+    """Give a filler's process (and what it starts) only CPU time nothing else wants: SCHED_IDLE
+    where Linux offers it, else the lowest nice value. Neither needs privileges."""
+    try:
+        os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):  # not Linux
+        try:
+            os.setpriority(os.PRIO_PROCESS, pid, 19)
+        except OSError:  # already gone
+            pass
 
 
 def _signal_group(process: subprocess.Popen, sig: int) -> None:
