@@ -189,10 +189,9 @@ class Installer:
             self._fetch_extras_first(targets, plan, recipe_dirs, backups)
             # One pool of job slots for all builds side by side (engine/jobserver.py), another for
             # the fillers beside them (engine/critical_path.py).
-            builds_pool, fillers_pool = (JobServer.for_cores(os.cpu_count() or 1) for _ in range(2))
+            builds_pool, fillers_pool = JobServer.for_cores(os.cpu_count() or 1), JobServer.for_cores(os.cpu_count() or 1)
             pools = [pool for pool in (builds_pool, fillers_pool) if pool is not None]
-            build_conf, filler_conf = ([*conf, *([f"{JOBSERVER_CONF}={pool.path}"] if pool else [])]
-                                       for pool in (builds_pool, fillers_pool))
+            build_conf, filler_conf = _using_pool(conf, builds_pool), _using_pool(conf, fillers_pool)
             jobs = {
                 label: Job(
                     package=package,
@@ -383,6 +382,11 @@ class Installer:
         data = data or {}
         data.setdefault("sources", {})  # none: our own code, exported with the recipe (e.g. solo5-rpi4)
         return data
+
+
+def _using_pool(conf: list[str], pool: JobServer | None) -> list[str]:
+    """``conf`` making a build's make a client of ``pool`` (without one: -j<cores> of its own)."""
+    return conf + ([f"{JOBSERVER_CONF}={pool.path}"] if pool is not None else [])
 
 
 def _with_dependencies(labels: list[str], plan: Plan) -> list[str]:
