@@ -202,9 +202,10 @@ def test_the_critical_path_weighs_cpu_seconds_measured_here_over_the_catalogue(t
     assert read_run(tmp_path, "solo5")[2] == "full" and read_run(tmp_path, "ocaml")[2] == "filler"
 
 
-def test_a_critical_build_that_finds_no_full_slot_fills_idle_cores_rather_than_wait(tmp_path):
-    """Three cross-compilers, two full slots: the third runs beside them, at idle priority. With
-    one job at a time (--jobs 1) there are no fillers: one build after the other."""
+def test_a_critical_build_that_finds_no_full_slot_runs_beside_the_others_as_their_equal(tmp_path):
+    """Three cross-compilers, two full slots: the third takes one of the --jobs - 1 extra slots at
+    normal priority (not at idle priority: it is as long as the others, and would end last,
+    alone). With one job at a time (--jobs 1) there are no extra slots: one build after the other."""
     plan = Plan({p.label: p for p in (package(f"ocaml-solo5[{arch}]", f"ocaml-solo5/1#{arch}")
                                       for arch in ("x86_64", "aarch64", "riscv64"))})
     jobs = {label: policy_job(p, tmp_path) for label, p in plan.packages.items()}
@@ -212,9 +213,36 @@ def test_a_critical_build_that_finds_no_full_slot_fills_idle_cores_rather_than_w
               known_costs={"ocaml-solo5": 180.0}).run()
     runs = [read_run(tmp_path, label) for label in plan.packages]
     assert all(overlap(a[:2], b[:2]) for a in runs for b in runs if a is not b)
-    assert sorted(run[2] for run in runs) == ["filler", "full", "full"]
+    assert [run[2] for run in runs] == ["full"] * 3
+    if hasattr(os, "SCHED_IDLE"):
+        assert {run[3] for run in runs} == {os.SCHED_OTHER}
     Scheduler(plan, jobs, {}, PlainView(io.StringIO()), Timings(tmp_path / "timings.json"), 1,
               known_costs={"ocaml-solo5": 180.0}).run()
     runs = [read_run(tmp_path, label) for label in plan.packages]
     assert not any(overlap(a[:2], b[:2]) for a in runs for b in runs if a is not b)
     assert {run[2] for run in runs} == {"full"}
+
+
+def test_a_short_build_leaves_the_last_slot_to_a_critical_build_waiting_for_its_source_folder(tmp_path):
+    """After the host compiler: two cross-compilers of one recipe revision (the second waits until
+    the first has filled Conan's source folder), dune, and ocamlfind (short). ocamlfind must not
+    take the slot the second cross-compiler is about to need (it would then start late, or at
+    idle priority, and end last and alone): it runs once a slot is free again."""
+    plan = Plan({p.label: p for p in (
+        package("ocaml-solo5[x86_64]", "ocaml-solo5/1#r"), package("ocaml-solo5[aarch64]", "ocaml-solo5/1#r"),
+        package("dune", "dune/1#d"), package("ocamlfind", "ocamlfind/1#f"),
+    )})
+    source = tmp_path / "source-complete"
+    jobs = {label: policy_job(p, tmp_path, seconds=2.0 if label == "dune" else 1.0) for label, p in plan.packages.items()}
+    delayed = "import time; time.sleep(0.5); open(%r, 'w').close(); " % str(source)  # source() takes a while
+    for label in ("ocaml-solo5[x86_64]", "ocaml-solo5[aarch64]"):
+        job = jobs[label]
+        jobs[label] = Job(package=job.package, command=[job.command[0], "-c", delayed + job.command[2]],
+                          log_path=job.log_path, fetch=None, filler_command=job.filler_command,
+                          source_ready=source.exists)
+    Scheduler(plan, jobs, {}, PlainView(io.StringIO()), Timings(tmp_path / "timings.json"), 2,
+              known_costs={"ocaml-solo5": 180.0, "dune": 115.0, "ocamlfind": 4.0}).run()
+    x86, aarch64, dune, ocamlfind = (read_run(tmp_path, label) for label in plan.packages)
+    assert (x86[2], aarch64[2], dune[2]) == ("full", "full", "full")
+    assert overlap(x86[:2], aarch64[:2]) and overlap(aarch64[:2], dune[:2])
+    assert ocamlfind[0] >= min(x86[1], aarch64[1], dune[1]), "ocamlfind took the slot kept for aarch64"

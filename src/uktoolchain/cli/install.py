@@ -22,8 +22,9 @@ def register(sub) -> None:
                         help="build COMPONENT from its pinned source again, not from the local one it was installed from")
     parser.add_argument("--plain", action="store_true", help="plain line output instead of the live view")
     parser.add_argument("--jobs", "-j", type=positive_int, default=2, metavar="N",
-                        help="packages built at the same time (default 2); beside them, up to N - 1 builds off the "
-                        "critical path may run at idle priority, on cores the others leave idle")
+                        help="packages built at the same time (default 2); beside them, up to N - 1 more: builds on "
+                        "the critical path that found no slot free, or builds off it at idle priority, on cores "
+                        "the others leave idle")
     parser.add_argument("--no-wait", action="store_true", help="fail instead of waiting when the home is in use")
     parser.add_argument("--force", action="store_true", help="skip the up-to-date check (re-plan everything)")
     parser.add_argument("--with", dest="extras", action="append", default=[], metavar="EXTRA",

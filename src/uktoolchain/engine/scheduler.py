@@ -3,9 +3,10 @@ packages of one remote in one process (a Batch).
 
 Packages start as soon as their dependencies are done, those on the critical path first, up to
 ``parallel`` jobs at a time (the builds' make jobs share the cores through engine/jobserver.py).
-Builds off the critical path (engine/critical_path.py) may start beside them as fillers, up to
-``parallel`` - 1 more (``parallel`` 1: one build at a time): at idle priority, with a job pool of
-their own, so that they only use cores the others leave idle. Each job's output goes to its own
+Up to ``parallel`` - 1 more may start beside them (``parallel`` 1: one build at a time): a build on
+the critical path (engine/critical_path.py) that found the others taken, at normal priority; or a
+build off it as a filler: at idle priority, with a job pool of its own, so that it only uses cores
+the others leave idle. Each job's output goes to its own
 log file. On Ctrl-C or SIGTERM every running job's process group is terminated; Conan only
 registers a package once package() has finished, so nothing half-built is left behind and the
 next run starts those packages again.
@@ -133,11 +134,15 @@ class Scheduler:
                             batch = waiting.pop(0)
                             running[pool.submit(self._run_batch, batch)] = tuple(batch.labels)
                         ready = sorted(self.plan.ready(finished), key=lambda p: -self.tails[p.label])  # stable
+                        reserved = 0  # critical builds waiting a moment for their source folder
                         for package in ready:
                             busy = [label for labels in running.values() for label in labels]
-                            if package.label in busy or package.label in batched or self._shares_source(package, busy):
+                            if package.label in busy or package.label in batched:
                                 continue
-                            slot = self._slot_for(package, running, finished)
+                            if self._shares_source(package, busy):
+                                reserved += self._critical(package, finished)
+                                continue
+                            slot = self._slot_for(package, running, finished, reserved)
                             if slot is None:
                                 continue
                             if slot == FILLER:
@@ -163,16 +168,25 @@ class Scheduler:
         if self.cancel.is_set():
             raise Interrupted("interrupted")
 
-    def _slot_for(self, package: PlannedPackage, running: dict[Future, tuple[str, ...]], finished: set[str]) -> str | None:
-        """FULL, FILLER, or None (not now). A build on the critical path takes a full slot while
-        one is free; any other build, or one that finds none free, may fill idle cores instead."""
+    def _slot_for(self, package: PlannedPackage, running: dict[Future, tuple[str, ...]], finished: set[str],
+                  reserved: int) -> str | None:
+        """FULL, FILLER, or None (not now). There are --jobs full slots and --jobs - 1 more. A
+        build on the critical path runs at normal priority in either: it never idles behind
+        another critical build (after the host compiler, the cross-compilers and dune are all
+        critical and should share the cores as equals). Any other build fills idle cores, unless
+        the last slot is kept for a critical build that waits for its source folder."""
         fillers = sum(1 for labels in running.values() if labels[0] in self.fillers)
-        full_free = len(running) - fillers < self.parallel
+        normal = len(running) - fillers
         if self.jobs[package.label].filler_command is None:  # a download: never at idle priority
-            return FULL if full_free else None
-        if full_free and on_critical_path(package.label, self.tails, set(self.plan.packages) - finished):
-            return FULL
-        return FILLER if fillers < self.parallel - 1 else None
+            return FULL if normal < self.parallel else None
+        if self._critical(package, finished):
+            return FULL if normal < self.parallel or len(running) < 2 * self.parallel - 1 else None
+        if fillers < self.parallel - 1 and len(running) + reserved < 2 * self.parallel - 1:
+            return FILLER
+        return None
+
+    def _critical(self, package: PlannedPackage, finished: set[str]) -> bool:
+        return on_critical_path(package.label, self.tails, set(self.plan.packages) - finished)
 
     def _shares_source(self, package: PlannedPackage, running) -> bool:
         """Whether ``package`` must wait for a running build of its recipe revision to have filled
