@@ -37,12 +37,15 @@ import time
 from pathlib import Path
 
 
-def machine_cpu_seconds() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+def machine_cpu_seconds() -> tuple[float, float, float]:
+    """(busy, total, stolen) CPU seconds of the whole machine since boot, from /proc/stat. Stolen:
+    time a virtual machine's cores wanted to run but the hypervisor ran something else (counted
+    as busy, though no process of this machine ran)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]  # guest time is in user
     ticks = os.sysconf("SC_CLK_TCK")
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return (sum(fields) - idle) / ticks, sum(fields) / ticks
+    stolen = fields[7] if len(fields) > 7 else 0
+    return (sum(fields) - idle) / ticks, sum(fields) / ticks, stolen / ticks
 
 
 class RunnableSampler:
@@ -61,26 +64,43 @@ class RunnableSampler:
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
+        # A process's parent never changes while it runs (orphans aside), so each process's stat is
+        # read once to place it in or out of the install's tree; only the tree's processes are read
+        # again, for their state. This keeps the sampler's own CPU time (which competes with the
+        # install) to the install's processes, not the whole machine's.
+        parents: dict[int, int] = {}
         while not self.stop.wait(self.INTERVAL):
-            children: dict[int, list[int]] = {}
+            alive = {int(name) for name in os.listdir("/proc") if name.isdigit()}
+            for pid in list(parents):
+                if pid not in alive:
+                    del parents[pid]
             states: dict[int, str] = {}
-            for entry in os.scandir("/proc"):
-                if not entry.name.isdigit():
+            for pid in sorted(alive):  # parents before children, mostly: pids grow
+                if pid in parents and not self._in_tree(pid, parents):
                     continue
-                try:
-                    text = Path(entry.path, "stat").read_text()
-                except OSError:
+                fields = self._stat(pid)
+                if fields is None:
                     continue
-                fields = text[text.rindex(")") + 2:].split()  # after "pid (comm) "
-                states[int(entry.name)] = fields[0]
-                children.setdefault(int(fields[1]), []).append(int(entry.name))
-            runnable, stack = 0, [self.root_pid]
-            while stack:
-                pid = stack.pop()
-                runnable += states.get(pid) == "R"
-                stack += children.get(pid, [])
-            self.samples.append(runnable)
+                parents[pid] = int(fields[1])
+                if self._in_tree(pid, parents):
+                    states[pid] = fields[0]
+            self.samples.append(sum(1 for state in states.values() if state == "R"))
             self.times.append(time.monotonic())
+
+    def _in_tree(self, pid: int, parents: dict[int, int]) -> bool:
+        while pid != self.root_pid:
+            if pid not in parents:
+                return False
+            pid = parents[pid]
+        return True
+
+    @staticmethod
+    def _stat(pid: int) -> list[str] | None:
+        try:
+            text = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return None
+        return text[text.rindex(")") + 2:].split()  # after "pid (comm) "
 
     def __enter__(self) -> "RunnableSampler":
         self.thread.start()
@@ -91,10 +111,8 @@ class RunnableSampler:
         self.thread.join()
 
 
-def short_of_cores(sampler: RunnableSampler, events: list[tuple[float, str]], started: float,
-                   cores: int) -> list[tuple[str, float]]:
-    """Where the install left cores without work: the samples with fewer runnable processes than
-    cores, grouped by the packages building at that moment (from --plain's lines), most first."""
+def build_spans(events: list[tuple[float, str]]) -> dict[str, list[float]]:
+    """When each package built: [start, end] seconds after the start, from --plain's lines."""
     spans: dict[str, list[float]] = {}
     for moment, line in events:
         match = re.match(r"^(\S+): (building|done in \S+|FAILED)", line)
@@ -102,12 +120,22 @@ def short_of_cores(sampler: RunnableSampler, events: list[tuple[float, str]], st
             spans.setdefault(match.group(1), [moment, float("inf")])
             if match.group(2) != "building":
                 spans[match.group(1)][1] = moment
+    return spans
+
+
+def building_at(spans: dict[str, list[float]], moment: float) -> str:
+    return " + ".join(sorted(n for n, (begin, end) in spans.items() if begin <= moment < end)) or "nothing"
+
+
+def short_of_cores(sampler: RunnableSampler, spans: dict[str, list[float]], started: float,
+                   cores: int) -> list[tuple[str, float]]:
+    """Where the install left cores without work: the samples with fewer runnable processes than
+    cores, grouped by the packages building at that moment, most first."""
     totals: dict[str, float] = {}
     for runnable, when in zip(sampler.samples, sampler.times):
         if runnable >= cores:
             continue
-        moment = when - started
-        building = " + ".join(sorted(n for n, (begin, end) in spans.items() if begin <= moment < end)) or "nothing"
+        building = building_at(spans, when - started)
         totals[building] = totals.get(building, 0.0) + RunnableSampler.INTERVAL
     return sorted(totals.items(), key=lambda item: -item[1])
 
@@ -121,6 +149,7 @@ def main() -> None:
     parser.add_argument("--ocaml", help="the toolchain set to install (default: uktoolchain's choice)")
     parser.add_argument("--seed", type=Path, help="start from a copy of this home ...")
     parser.add_argument("--rebuild", nargs="+", default=[], metavar="COMPONENT", help="... without these packages")
+    parser.add_argument("--samples", type=Path, help="write each sample here: seconds, runnable, what was building")
     args = parser.parse_args()
 
     scratch = None
@@ -147,7 +176,7 @@ def main() -> None:
     cores = os.cpu_count() or 1
     load_before = os.getloadavg()
     usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    busy_before, total_before = machine_cpu_seconds()
+    busy_before, total_before, stolen_before = machine_cpu_seconds()
     started = time.monotonic()
     events: list[tuple[float, str]] = []
     with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True) as process, \
@@ -155,7 +184,7 @@ def main() -> None:
         for line in process.stderr:
             events.append((time.monotonic() - started, line.rstrip()))
     wall = time.monotonic() - started
-    busy_after, total_after = machine_cpu_seconds()
+    busy_after, total_after, stolen_after = machine_cpu_seconds()
     usage_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     load_after = os.getloadavg()
     if process.returncode != 0:
@@ -165,7 +194,8 @@ def main() -> None:
     cpu = (usage_after.ru_utime - usage_before.ru_utime) + (usage_after.ru_stime - usage_before.ru_stime)
     machine_busy = busy_after - busy_before
     machine_idle = (total_after - total_before) - machine_busy
-    others = max(0.0, machine_busy - cpu)
+    stolen = stolen_after - stolen_before
+    others = max(0.0, machine_busy - stolen - cpu)
     bound = cpu / cores
     start = f"a copy of {args.seed} without {', '.join(args.rebuild)}" if args.seed else "an empty home"
     print(f"cold install of {' '.join(args.targets)} into {start}, {cores} cores")
@@ -178,18 +208,26 @@ def main() -> None:
     print(f"wall {wall:.1f} s; CPU (user+sys) {cpu:.1f} s; CPU / cores {bound:.1f} s; "
           f"wall / (CPU / cores) = {wall / bound:.3f} (goal <= 1.05)")
     print(f"machine: load average {load_before[0]:.2f} before, {load_after[0]:.2f} after; other processes used "
-          f"{others:.1f} CPU s in that time ({others / (wall * cores) * 100:.0f}% of the machine); the cores were "
+          f"{others:.1f} CPU s in that time ({others / (wall * cores) * 100:.0f}% of the machine), the hypervisor "
+          f"stole {stolen:.1f} s; the cores were "
           f"idle {machine_idle:.1f} s of {wall * cores:.1f} ({machine_idle / (wall * cores) * 100:.1f}%)")
-    print(f"with the others' CPU time: wall / ((CPU + others) / cores) = {wall / ((cpu + others) / cores):.3f}")
+    print(f"with the others' CPU time and the stolen time: wall / ((CPU + others + stolen) / cores) = "
+          f"{wall / ((cpu + others + stolen) / cores):.3f}")
     counts = sampler.samples or [0]
     spread = ", ".join(f"{label} {sum(1 for c in counts if test(c)) / len(counts) * 100:.1f}%" for label, test in (
         (f">= {cores}", lambda c: c >= cores), *((f"{k}", lambda c, k=k: c == k) for k in range(cores - 1, -1, -1))))
     print(f"runnable processes of the install, {len(counts)} samples every {RunnableSampler.INTERVAL} s: {spread}")
-    short = short_of_cores(sampler, events, started, cores)
+    spans = build_spans(events)
+    short = short_of_cores(sampler, spans, started, cores)
     if short:
         print(f"fewer than {cores} runnable, by what was building then (seconds of samples):")
         for building, seconds in short[:6]:
             print(f"  {seconds:6.1f} s  {building}")
+    if args.samples:
+        with args.samples.open("w") as stream:
+            for runnable, when in zip(sampler.samples, sampler.times):
+                stream.write(f"{when - started:7.1f} {runnable} {building_at(spans, when - started)}\n")
+        print(f"samples: {args.samples}")
     if scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)
     else:
