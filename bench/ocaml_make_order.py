@@ -18,29 +18,37 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import importlib.util
 import os
 import resource
+import shlex
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-FAKE_PREFIX = "/uktoolchain-relocatable/ocaml"  # as recipes/ocaml configures it (ukbase)
+
+
+def recipe_base():
+    """recipes/ukbase/conanfile.py, the recipes' shared code: unpack and name the prefix as they do."""
+    spec = importlib.util.spec_from_file_location("ukbase", REPO / "recipes" / "ukbase" / "conanfile.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+UKBASE = recipe_base()
 
 
 def unpack(source: Path, tree: Path) -> None:
     """The OCaml source (a tarball, or a directory) at ``tree``, without its top folder."""
     if source.is_dir():
         shutil.copytree(source, tree, symlinks=True)
-        return
-    with tempfile.TemporaryDirectory(dir=tree.parent) as scratch, tarfile.open(source) as archive:
-        archive.extractall(scratch, filter="tar")
-        (top,) = Path(scratch).iterdir()
-        top.rename(tree)
+    else:
+        UKBASE.extract_tarball(str(source), str(tree), strip_root=True)
 
 
 def run_quietly(command: str, cwd: Path, log: Path) -> None:
@@ -55,14 +63,14 @@ def build(source: Path, patches: list[Path], work: Path, jobs: int, name: str) -
     shutil.rmtree(staged, ignore_errors=True)
     unpack(source, tree)
     for patch in patches:
-        run_quietly(f"patch -p1 -s -i {patch}", tree, log)
-    run_quietly(f"./configure --prefix={FAKE_PREFIX}", tree, log)
+        run_quietly(f"patch -p1 -s -i {shlex.quote(str(patch))}", tree, log)
+    run_quietly(f"./configure --prefix={UKBASE.UkPackage.uk_fake_prefix_of('ocaml')}", tree, log)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    run_quietly(f"make -j{jobs} CPPFLAGS=-ffile-prefix-map={tree}=/build", tree, log)
+    run_quietly(f"make -j{jobs} {shlex.quote(f'CPPFLAGS=-ffile-prefix-map={tree}=/build')}", tree, log)
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    run_quietly(f"make install DESTDIR={staged}", tree, log)
+    run_quietly(f"make install {shlex.quote(f'DESTDIR={staged}')}", tree, log)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), staged
 
 
