@@ -6,10 +6,9 @@ Packages start as soon as their dependencies are done, those on the critical pat
 Up to ``parallel`` - 1 more may start beside them (``parallel`` 1: one build at a time): a build on
 the critical path (engine/critical_path.py) that found the others taken, at normal priority; or a
 build off it as a filler: at idle priority, with a job pool of its own, so that it only uses cores
-the others leave idle. Each job's output goes to its own
-log file. On Ctrl-C or SIGTERM every running job's process group is terminated; Conan only
-registers a package once package() has finished, so nothing half-built is left behind and the
-next run starts those packages again.
+the others leave idle. Each job's output goes to its own log file. On Ctrl-C or SIGTERM every
+running job's process group is terminated; Conan only registers a package once package() has
+finished, so nothing half-built is left behind and the next run starts those packages again.
 """
 from __future__ import annotations
 
@@ -110,6 +109,7 @@ class Scheduler:
         self.view = view
         self.timings = timings
         self.parallel = max(1, parallel)
+        self.slots = 2 * self.parallel - 1  # the full slots and the extra ones, together
         self.cancel = threading.Event()
         self.processes: dict[str, subprocess.Popen] = {}
         self.lock = threading.Lock()
@@ -126,7 +126,7 @@ class Scheduler:
         failure: BuildError | DiskFullError | RemoteError | None = None
         waiting = list(self.batches)
         batched = {label for batch in self.batches for label in batch.labels}
-        with ThreadPoolExecutor(max_workers=2 * self.parallel - 1) as pool:
+        with ThreadPoolExecutor(max_workers=self.slots) as pool:
             try:
                 while True:
                     if failure is None:
@@ -180,8 +180,8 @@ class Scheduler:
         if self.jobs[package.label].filler_command is None:  # a download: never at idle priority
             return FULL if normal < self.parallel else None
         if self._critical(package, finished):
-            return FULL if normal < self.parallel or len(running) < 2 * self.parallel - 1 else None
-        if fillers < self.parallel - 1 and len(running) + reserved < 2 * self.parallel - 1:
+            return FULL if normal < self.parallel or len(running) < self.slots else None
+        if fillers < self.parallel - 1 and len(running) + reserved < self.slots:
             return FILLER
         return None
 
