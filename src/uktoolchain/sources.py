@@ -11,7 +11,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -146,7 +146,7 @@ def check_local_source(override: SourceOverride, rules: dict, version: str | Non
     probes = list(rules.get("version") or [])
     if not required and not parts and not (probes and version):
         return
-    tree = SourceTree.of(override)
+    tree = SourceTree.of(override, wanted=[probe["file"] for probe in probes if probe.get("file")])
     example = local_source_example(rules, version)
     absent = [part for part in parts if not any(name.startswith(f"{part}/") for name in tree.files)]
     if absent:
@@ -205,56 +205,73 @@ def _in(subdir: str, name: str) -> str:
 
 class SourceTree:
     """The files of a local source as the recipe will see them: a directory, or a tarball
-    without its single top directory (extract_tarball's strip_root)."""
+    without its single top directory (extract_tarball's strip_root).
+
+    A tarball is read once, front to back: its member list, and the start of the files named in
+    ``wanted`` (what the version probes read). A compressed tarball cannot be read at a member's
+    offset without decompressing everything before it, so each further lookup would be another
+    pass over the whole archive (dune's: 9641 members, about 0.4 s each)."""
+
+    READ_LIMIT = 1 << 20  # of a file's start: enough for any version probe
 
     @classmethod
-    def of(cls, override: SourceOverride) -> "SourceTree":
+    def of(cls, override: SourceOverride, wanted: Iterable[str] = ()) -> "SourceTree":
         import lzma
         import tarfile
         import zlib
 
         try:
-            return cls(override.path)
+            return cls(override.path, wanted)
         except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
             raise SourceOverrideError(f"local source for {override.component} cannot be read: {override.path}: {exc}",
                                       "give a complete tarball or a directory") from exc
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, wanted: Iterable[str] = ()):
         self.path = path
-        self._members: dict[str, str] = {}  # name in the tree -> member name in the tarball
+        self._starts: dict[str, bytes] = {}  # name in the tree -> the start of that file (wanted ones)
         if path.is_dir():
             self.top_dir = path.name
             self.files = {str(p.relative_to(path)) for p in _walk(path) if p.is_file()}
             return
         import tarfile  # here, not at the top: a fast path given --source reads no tarball
 
-        with tarfile.open(path, "r:*") as tar:
-            members = [(m.name[2:] if m.name.startswith("./") else m.name, m) for m in tar.getmembers()]
-        roots = {name.split("/", 1)[0] for name, _ in members if name not in ("", ".")}
+        wanted = set(wanted)
+        names, starts = [], {}  # every member's name; member name -> start of a wanted file
+        with tarfile.open(path, "r|*") as tar:
+            for member in tar:
+                name = member.name[2:] if member.name.startswith("./") else member.name
+                names.append((name, member.isfile()))
+                # Whether the tarball has a single top directory is known only at its end: keep
+                # a wanted file under either reading of its name.
+                if member.isfile() and (name in wanted or name.split("/", 1)[-1] in wanted):
+                    stream = tar.extractfile(member)
+                    starts[name] = stream.read(self.READ_LIMIT) if stream else b""
+        roots = {name.split("/", 1)[0] for name, _ in names if name not in ("", ".")}
         self.top_dir = next(iter(roots)) if len(roots) == 1 else ""
-        for name, member in members:
-            if not member.isfile():
+        self.files = set()
+        for name, is_file in names:
+            if not is_file:
                 continue
+            relative = name
             if self.top_dir:
                 if "/" not in name:
                     continue
-                name = name.split("/", 1)[1]
-            self._members[name] = member.name
-        self.files = set(self._members)
+                relative = name.split("/", 1)[1]
+            self.files.add(relative)
+            if name in starts and relative in wanted:
+                self._starts[relative] = starts[name]
 
-    def read_text(self, relative: str, limit: int = 1 << 20) -> str | None:
+    def read_text(self, relative: str) -> str | None:
         """The start of a file of the tree as text, or None when it has no such file."""
         if relative not in self.files:
             return None
         if self.path.is_dir():
             with open(self.path / relative, "rb") as stream:
-                data = stream.read(limit)
-        else:
-            import tarfile
-
-            with tarfile.open(self.path, "r:*") as tar:
-                stream = tar.extractfile(self._members[relative])
-                data = stream.read(limit) if stream else b""
+                data = stream.read(self.READ_LIMIT)
+        elif relative in self._starts:
+            data = self._starts[relative]
+        else:  # not named in ``wanted``: another pass
+            data = SourceTree(self.path, [relative])._starts.get(relative, b"")
         return data.decode("utf-8", errors="replace")
 
 

@@ -134,9 +134,23 @@ def test_fallback_probes(tmp_path):
 
 def test_tree_view_reads_tarballs_as_the_recipe_sees_them(tmp_path):
     tree = make_tree(tmp_path / "src", "ocaml", "5.3.0")
-    view = SourceTree(as_tarball(tree, "package"))  # npm's ocaml@5.3.0 has its tree under package/
+    tarball = as_tarball(tree, "package")  # npm's ocaml@5.3.0 has its tree under package/
+    view = SourceTree(tarball, wanted=["VERSION"])
     assert view.top_dir == "package" and {"configure", "VERSION", "Makefile"} <= view.files
     assert probe_version(view, conandata("ocaml")["local_source"]["version"]) == "5.3.0"
+    assert SourceTree(tarball).read_text("VERSION").startswith("5.3.0")  # not read in the first pass
+
+
+def test_a_tarball_is_read_once_for_its_files_and_its_version(tmp_path, monkeypatch):
+    """A compressed tarball cannot be read at a member's offset: each lookup after the member
+    list would be a pass over the whole archive."""
+    tree = make_tree(tmp_path / "src", "ocaml", VERSIONS["ocaml"])
+    tarball = as_tarball(tree, f"ocaml-{VERSIONS['ocaml']}")
+    opened = []
+    real_open = tarfile.open
+    monkeypatch.setattr(tarfile, "open", lambda *args, **kwargs: opened.append(args) or real_open(*args, **kwargs))
+    check("ocaml", tarball)
+    assert len(opened) == 1, opened
 
 
 SOURCES = Path(os.environ.get("UKTOOLCHAIN_TEST_SOURCES", "/nonexistent"))
