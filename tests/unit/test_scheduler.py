@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import os
+import shlex
 import sys
 
 import pytest
@@ -246,3 +247,27 @@ def test_a_short_build_leaves_the_last_slot_to_a_critical_build_waiting_for_its_
     assert (x86[2], aarch64[2], dune[2]) == ("full", "full", "full")
     assert overlap(x86[:2], aarch64[:2]) and overlap(aarch64[:2], dune[:2])
     assert ocamlfind[0] >= min(x86[1], aarch64[1], dune[1]), "ocamlfind took the slot kept for aarch64"
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="idle priority is SCHED_IDLE on Linux only")
+def test_a_filler_that_comes_on_the_critical_path_goes_on_at_normal_priority(tmp_path):
+    """ocaml-cross-tree starts as a filler beside the host compiler. Once the host compiler is
+    done, the cross-compiler waits for the tree alone: the tree's processes (here a shell and the
+    Python it runs, as Conan runs make and the compilers) are raised to normal priority."""
+    plan = Plan({p.label: p for p in (
+        package("ocaml", "ocaml/1#a"), package("ocaml-cross-tree", "ocaml-cross-tree/1#t"),
+        package("ocaml-solo5", "ocaml-solo5/1#c", "ocaml", "ocaml-cross-tree"),
+    )})
+    jobs = {label: policy_job(p, tmp_path) for label, p in plan.packages.items()}
+    tree = policy_job(plan.packages["ocaml-cross-tree"], tmp_path, seconds=2.0)
+    # The shell's child reports (the shell does not exec it: a command follows).
+    in_shell = [["/bin/sh", "-c", shlex.join(command) + "; exit $?"] for command in (tree.command, tree.filler_command)]
+    jobs["ocaml-cross-tree"] = Job(package=tree.package, command=in_shell[0], log_path=tree.log_path, fetch=None,
+                                   filler_command=in_shell[1])
+    Scheduler(plan, jobs, {}, PlainView(io.StringIO()), Timings(tmp_path / "timings.json"), 2,
+              known_costs={"ocaml": 300.0, "ocaml-cross-tree": 35.0, "ocaml-solo5": 150.0}).run()
+    ocaml, tree, cross = (read_run(tmp_path, label) for label in plan.packages)
+    assert tree[2] == "filler" and overlap(ocaml[:2], tree[:2]), "the tree did not start as a filler"
+    assert tree[1] > ocaml[1] + 1.0
+    assert tree[3] == os.SCHED_OTHER, "the tree stayed at idle priority once the host compiler was done"
+    assert cross[0] >= tree[1]

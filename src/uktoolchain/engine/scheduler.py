@@ -6,7 +6,8 @@ Packages start as soon as their dependencies are done, those on the critical pat
 Up to ``parallel`` - 1 more may start beside them (``parallel`` 1: one build at a time): a build on
 the critical path (engine/critical_path.py) that found the others taken, at normal priority; or a
 build off it as a filler: at idle priority, with a job pool of its own, so that it only uses cores
-the others leave idle. Each job's output goes to its own log file. On Ctrl-C or SIGTERM every
+the others leave idle; a filler that comes on the critical path while it runs (once the longer
+chain beside it is done) goes on at normal priority. Each job's output goes to its own log file. On Ctrl-C or SIGTERM every
 running job's process group is terminated; Conan only registers a package once package() has
 finished, so nothing half-built is left behind and the next run starts those packages again.
 """
@@ -116,7 +117,8 @@ class Scheduler:
         known_costs = known_costs or {}
         costs = {label: timings.cost(label) or known_costs.get(package.name) for label, package in plan.packages.items()}
         self.tails = tails(plan, {label: cost for label, cost in costs.items() if cost is not None})
-        self.fillers: set[str] = set()  # labels of the fillers started
+        self.fillers: set[str] = set()  # labels of the fillers started (and still at idle priority)
+        self.started: dict[str, float] = {}  # per label, when its process started
 
     def run(self) -> None:
         finished = {label for label, p in self.plan.packages.items() if p.action == CACHED}
@@ -129,6 +131,7 @@ class Scheduler:
         with ThreadPoolExecutor(max_workers=self.slots) as pool:
             try:
                 while True:
+                    self._promote_fillers_now_critical(running, finished)
                     if failure is None:
                         while waiting and len(running) < self.parallel:
                             batch = waiting.pop(0)
@@ -185,6 +188,22 @@ class Scheduler:
             return FILLER
         return None
 
+    def _promote_fillers_now_critical(self, running: dict[Future, tuple[str, ...]], finished: set[str]) -> None:
+        """A filler started while a longer chain ran (ocaml-cross-tree beside the host compiler)
+        is on the critical path once that chain is done: what waits for it would wait for the
+        cores the critical builds leave idle. It goes on at normal priority."""
+        for labels in running.values():
+            label = labels[0]
+            if label in self.fillers and self._critical(self.plan.packages[label], finished):
+                with self.lock:
+                    process = self.processes.get(label)
+                if process is None:  # its process is about to start: raised on a later pass
+                    continue
+                self.fillers.discard(label)
+                _normal_priority(process.pid)
+                self.view.update(label, "building", started=self.started[label],
+                                 estimate=self.timings.estimate(label), filler=False)
+
     def _critical(self, package: PlannedPackage, finished: set[str]) -> bool:
         return on_critical_path(package.label, self.tails, set(self.plan.packages) - finished)
 
@@ -220,6 +239,7 @@ class Scheduler:
         """Run ``command``: its exit code, seconds and CPU seconds (its processes' too)."""
         started = time.monotonic()
         for name in names:
+            self.started[name] = started
             self.view.update(name, verb, started=started, estimate=self.timings.estimate(name), filler=filler)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "wb") as log:
@@ -233,8 +253,8 @@ class Scheduler:
                     env=self.env, start_new_session=True,  # its own group: we stop make and cc too
                 )
                 self.processes[names[0]] = process
-            if filler:
-                _idle_priority(process.pid)  # before it starts a build: Conan takes a second to start
+                if filler:  # before it starts a build (Conan takes a second to start), and before
+                    _idle_priority(process.pid)  # _promote_fillers_now_critical can see it
             try:
                 _, status, usage = os.wait4(process.pid, 0)
                 code = process.returncode = os.waitstatus_to_exitcode(status)
@@ -329,6 +349,49 @@ def _idle_priority(pid: int) -> None:
             os.setpriority(os.PRIO_PROCESS, pid, 19)
         except OSError:  # already gone
             pass
+
+
+def _normal_priority(pid: int) -> None:
+    """Undo _idle_priority for a running build: for its process and every process of its group
+    (make and the compilers it runs; those they start later inherit it). Repeated until a pass
+    finds none left at idle priority, as make may have started one while the others were raised."""
+    if not hasattr(os, "SCHED_IDLE"):
+        _renice_group(pid, 0)
+        return
+    for _ in range(5):
+        raised = 0
+        for member in _group_members(pid):
+            try:
+                if os.sched_getscheduler(member) == os.SCHED_IDLE:
+                    os.sched_setscheduler(member, os.SCHED_OTHER, os.sched_param(0))
+                    raised += 1
+            except OSError:  # gone meanwhile
+                pass
+        if not raised:
+            return
+
+
+def _renice_group(pid: int, value: int) -> None:
+    try:
+        os.setpriority(os.PRIO_PGRP, pid, value)
+    except OSError:  # gone, or not allowed to lower the value: it stays a filler
+        pass
+
+
+def _group_members(group: int) -> list[int]:
+    """The processes of a process group (a build's: its leader started it in a new session)."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stream:
+                fields = stream.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:  # after the name: state, ppid, pgrp
+            members.append(int(entry))
+    return members
 
 
 def _signal_group(process: subprocess.Popen, sig: int) -> None:
