@@ -1,4 +1,3 @@
-import glob
 import os
 import re
 import shutil
@@ -27,36 +26,18 @@ class OcamlSolo5(ConanFile):
     @property
     def uk_requires(self):
         # The host compiler (the cross-compiler is built from the same source), the Solo5
-        # toolchain (<arch>-solo5-none-static-{cc,ld,objcopy}) of our own target, and nolibc and
-        # openlibm already built from this same source (recipes/nolibc-openlibm): they need no
-        # OCaml, so they are built while the host compiler is, not after it.
+        # toolchain (<arch>-solo5-none-static-{cc,ld,objcopy}) of our own target, and what needs
+        # no OCaml, built while the host compiler is, not after it: nolibc and openlibm from this
+        # same source (recipes/nolibc-openlibm), and OCaml's tree configured for our target with
+        # its runtime built (recipes/ocaml-cross-tree).
         arch = {"target_arch": str(self.options.target_arch)}
-        return ("ocaml", ("solo5", arch), ("nolibc-openlibm", arch))
+        return ("ocaml", ("solo5", arch), ("nolibc-openlibm", arch), ("ocaml-cross-tree", arch))
 
     # -- names -----------------------------------------------------------------------------------
-    @property
-    def _sysroot(self):
-        """Where the cross-compiler lives, relative to the package folder (upstream's layouts:
-        lib/ocaml-solo5 for ocaml-solo5, lib/ocaml-solo5-cross-aarch64 for its aarch64 package)."""
-        return "lib/ocaml-solo5" if self.options.target_arch == "x86_64" else "lib/ocaml-solo5-cross-aarch64"
-
     @property
     def _findlib_toolchain(self):
         # ocamlfind rejects '-' in a toolchain name.
         return "solo5" if self.options.target_arch == "x86_64" else "solo5_aarch64"
-
-    # -- sources ---------------------------------------------------------------------------------
-    def export_sources(self):
-        super().export_sources()
-        # Our own OCaml patches (patches/ocaml/) go into the cross-compiler as well: they make the
-        # compiler relocatable (ocamlmklib runs the compilers next to it, not in its configure-time
-        # bindir). All versions' patches are exported (part of this recipe's revision); build()
-        # applies those of the OCaml it is built with.
-        ours = os.path.join(self.recipe_folder, "..", "..", "patches", "ocaml")
-        if not os.path.isdir(ours):
-            raise ConanException(f"ocaml-solo5 needs the OCaml patches of the recipe index ({ours})")
-        copy(self, "*.patch", ours,
-             os.path.join(self.export_sources_folder, "uk-ocaml-patches"))
 
     def validate_build(self):
         for tool in ("make", "patch"):
@@ -66,46 +47,27 @@ class OcamlSolo5(ConanFile):
         self.uk_validate_cross_tools()
 
     # -- build -----------------------------------------------------------------------------------
-    def _prepare_ocaml_tree(self):
-        """<src>/ocaml: the source the ocaml dependency was built from, with ocaml-solo5's patches
-        for that version, then ours. With that directory present, ocaml-solo5's Makefile neither
-        asks ocamlfind for ocaml-src nor runs opatch."""
-        ocaml = self.dependencies["ocaml"]
-        version = str(ocaml.ref.version)
-        upstream = sorted(glob.glob(os.path.join(self.source_folder, "patches", version, "*.patch")))
-        if not upstream:
-            raise ConanInvalidConfiguration(f"ocaml-solo5 {self.version} does not support OCaml {version}")
-        ours = sorted(glob.glob(os.path.join(self.source_folder, "uk-ocaml-patches", f"{version}-*.patch")))
-        # The dependency's own conandata: the pinned archive, or the local source uktoolchain gave
-        # for ocaml (its staged recipe names that archive's checksum). Done here, not in source():
-        # the source folder is shared by every package id of this recipe revision, whatever ocaml
-        # revision each was built against.
-        entry = ocaml.conan_data["sources"][version]
-        archive = self.uk_locate_archive(entry)
-        tree = os.path.join(self.source_folder, "ocaml")
-        rmdir(self, tree)
-        extract_tarball = self.python_requires["ukbase"].module.extract_tarball
-        extract_tarball(archive, tree, strip_root=entry.get("strip_root", True))
-        for patch_file in upstream + ours:
-            self.output.info(f"applying {os.path.relpath(patch_file, self.source_folder)} to ocaml/")
-            self.run(f'patch -p1 -s -i "{patch_file}"', cwd=tree)
+    def _take_ocaml_tree(self):
+        """<src>/ocaml: the ocaml-cross-tree package's tree (patched, configured and with the target
+        runtime built, from this same ocaml-solo5 and the host compiler's OCaml source), with its
+        files' times: make finds Makefile.config and the runtime up to date."""
+        tree = self.dependencies["ocaml-cross-tree"]
+        if str(tree.ref.version) != str(self.dependencies["ocaml"].ref.version):
+            raise ConanInvalidConfiguration(f"ocaml-cross-tree {tree.ref.version} is not the host compiler's "
+                                            f"OCaml ({self.dependencies['ocaml'].ref.version})")
+        destination = os.path.join(self.source_folder, "ocaml")
+        rmdir(self, destination)
+        shutil.copytree(os.path.join(tree.package_folder, "ocaml"), destination, symlinks=True)
 
     def build(self):
         self.uk_write_mapped_solo5_cc()
-        self._prepare_ocaml_tree()
-        prefix = self.uk_fake_prefix
-        self.uk_run_with_solo5_cc(f"./configure.sh --prefix={prefix} --sysroot={prefix}/{self._sysroot}"
-                  f" --target={self.uk_solo5_triple}")
-        # The libraries the nolibc-openlibm package built from this source, put where this
-        # Makefile builds them; make -o takes them as they are (upstream's phony sub-makes for
-        # them are not run), and everything else is built and installed as upstream does.
-        built = os.path.join(self.dependencies["nolibc-openlibm"].package_folder, "lib")
-        libraries = sorted(os.path.relpath(path, built) for path in glob.glob(os.path.join(built, "*", "*.a")))
-        if not libraries:
-            raise ConanException(f"the nolibc-openlibm package has no libraries in {built}")
-        for library in libraries:
-            shutil.copy2(os.path.join(built, library), os.path.join(self.source_folder, library))
-        keep = " ".join(f"-o {library}" for library in libraries)
+        self._take_ocaml_tree()
+        # OCaml's configuration comes with the tree: make -o takes it as it is (the cross tools
+        # this Makefile writes anew would make it look out of date, and run OCaml's configure
+        # again), and everything else is built and installed as upstream does.
+        keep = f"{self.uk_configure_ocaml_solo5()} -o ocaml/Makefile.config"
+        # The cross tools first: taken as done, OCaml's configuration no longer brings them in.
+        self.uk_run_with_solo5_cc(self.uk_make(f"{keep} toolchains"))
         self.uk_run_with_solo5_cc(self.uk_make(keep))
         self.uk_run_with_solo5_cc("make ocaml-solo5.install")
 
@@ -117,7 +79,7 @@ class OcamlSolo5(ConanFile):
         self.uk_run_with_solo5_cc(f'make install-ocaml "DESTDIR={destdir}"')
         self.uk_move_staged_install(destdir)
         self._install_dot_install(os.path.join(self.source_folder, "ocaml-solo5.install"))
-        sysroot = os.path.join(self.package_folder, self._sysroot)
+        sysroot = os.path.join(self.package_folder, self.uk_ocaml_solo5_sysroot)
         self._relocatable_tool_wrappers(os.path.join(self.package_folder, "bin"))
         self._stdlib_wrappers(os.path.join(sysroot, "bin"))
         for folder in (os.path.join(sysroot, "bin"), os.path.join(sysroot, "lib", "ocaml")):
@@ -129,7 +91,7 @@ class OcamlSolo5(ConanFile):
              os.path.join(self.package_folder, "licenses", "openlibm"))
 
     def _install_dot_install(self, path):
-        destinations = {"bin": "bin", "lib": self._sysroot, "lib_root": "lib"}
+        destinations = {"bin": "bin", "lib": self.uk_ocaml_solo5_sysroot, "lib_root": "lib"}
         section = None
         with open(path) as stream:
             for line in stream:
@@ -162,7 +124,7 @@ class OcamlSolo5(ConanFile):
     def _relocatable_tool_wrappers(self, bindir):
         """<arch>-solo5-ocaml-{cc,gcc} pass -I<sysroot>/include -L<sysroot>/lib with the sysroot
         of configure time: find it from the wrapper's own location instead."""
-        fake = f"{self.uk_fake_prefix}/{self._sysroot}"
+        fake = f"{self.uk_fake_prefix}/{self.uk_ocaml_solo5_sysroot}"
         flag = re.compile(r"(-[IL])" + re.escape(fake) + r"(/[^\s\"'\\]*)?")
         for name in sorted(os.listdir(bindir)):
             path = os.path.join(bindir, name)
@@ -173,7 +135,7 @@ class OcamlSolo5(ConanFile):
             shebang, body = text.split("\n", 1)
             body = flag.sub(lambda m: f'"{m.group(1)}${{sysroot}}{m.group(2) or ""}"', body)
             locate = ("# uktoolchain: the sysroot is found from this script's own location.\n"
-                      f'sysroot="$(dirname "$(realpath "$0")")/../{self._sysroot}"\n')
+                      f'sysroot="$(dirname "$(realpath "$0")")/../{self.uk_ocaml_solo5_sysroot}"\n')
             with open(path, "w") as stream:
                 stream.write(f"{shebang}\n{locate}{body}")
         for name in sorted(os.listdir(bindir)):
@@ -210,6 +172,6 @@ class OcamlSolo5(ConanFile):
         # names them bare). The sysroot's bin/ must NOT be on PATH: it holds ocamlc, ocamlopt...
         self.uk_publish_bindir()
         # For uktoolchain, which renders findlib.conf.d/<toolchain>.conf from them at use time.
-        sysroot = os.path.join(self.package_folder, self._sysroot)
+        sysroot = os.path.join(self.package_folder, self.uk_ocaml_solo5_sysroot)
         self.conf_info.define_path("user.uktoolchain:ocaml_solo5_sysroot", sysroot)
         self.conf_info.define("user.uktoolchain:findlib_toolchain", self._findlib_toolchain)

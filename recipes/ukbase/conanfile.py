@@ -318,6 +318,28 @@ class UkPerArchPackage(UkPackage):
         return f"{self.uk_target_arch}-solo5-none-static"
 
     @property
+    def uk_ocaml_solo5_sysroot(self):
+        """Where ocaml-solo5's cross-compiler lives, relative to its prefix (upstream's layouts:
+        lib/ocaml-solo5 for x86_64, lib/ocaml-solo5-cross-aarch64 for its aarch64 package)."""
+        return "lib/ocaml-solo5" if self.uk_target_arch == "x86_64" else "lib/ocaml-solo5-cross-aarch64"
+
+    def uk_configure_ocaml_solo5(self):
+        """In an ocaml-solo5 source tree: its configure.sh as the ocaml-solo5 package is configured,
+        and the nolibc-openlibm package's libraries put where its Makefile builds them. Returns the
+        make options that take those libraries as they are (upstream's phony sub-makes for them
+        are not run)."""
+        prefix = self.uk_fake_prefix_of("ocaml-solo5")
+        self.uk_run_with_solo5_cc(f"./configure.sh --prefix={prefix} --sysroot={prefix}/{self.uk_ocaml_solo5_sysroot}"
+                                  f" --target={self.uk_solo5_triple}")
+        built = os.path.join(self.dependencies["nolibc-openlibm"].package_folder, "lib")
+        libraries = sorted(os.path.relpath(path, built) for path in glob.glob(os.path.join(built, "*", "*.a")))
+        if not libraries:
+            raise ConanException(f"the nolibc-openlibm package has no libraries in {built}")
+        for library in libraries:
+            shutil.copy2(os.path.join(built, library), os.path.join(self.source_folder, library))
+        return " ".join(f"-o {library}" for library in libraries)
+
+    @property
     def _uk_build_tools(self):
         return os.path.join(self.build_folder, "uk-build-tools")
 

@@ -94,13 +94,19 @@ def test_each_version_is_written_once_in_the_catalogue():
 
 
 def test_a_recipe_built_from_anothers_source_has_its_version_in_every_set():
-    assert SAME_VERSION_AS == {"nolibc-openlibm": "ocaml-solo5"}
+    assert SAME_VERSION_AS == {"nolibc-openlibm": "ocaml-solo5", "ocaml-cross-tree": "ocaml"}
     for component, owner in SAME_VERSION_AS.items():
         assert conandata(component)["sources_from"] == owner
         for toolset in REAL.sets.values():
             assert toolset.versions[component] == toolset.versions[owner], toolset.name
-            # ocaml-solo5 is built with the libraries of its own archive, no other version.
-            assert conandata(owner)["requires"][toolset.versions[owner]][component] == f"[={toolset.versions[owner]}]"
+    for toolset in REAL.sets.values():
+        solo5_version, ocaml = toolset.versions["ocaml-solo5"], toolset.versions["ocaml"]
+        requires = conandata("ocaml-solo5")["requires"][solo5_version]
+        # ocaml-solo5 is built with the libraries of its own archive, no other version...
+        assert requires["nolibc-openlibm"] == f"[={solo5_version}]", toolset.name
+        # ...in an OCaml tree of the host compiler's version, patched by this same ocaml-solo5.
+        assert requires["ocaml-cross-tree"] == requires["ocaml"] and f"={ocaml}" in requires["ocaml"], toolset.name
+        assert conandata("ocaml-cross-tree")["requires"][ocaml]["nolibc-openlibm"] == f"[={solo5_version}]"
 
 
 def test_same_version_as_needs_a_component_the_set_gives(tmp_path):

@@ -71,7 +71,7 @@ def ocaml_solo5():
 
 def recipe_self():
     """What the wrapper methods read of the recipe (the x86_64 package's names)."""
-    return SimpleNamespace(uk_fake_prefix=FAKE_PREFIX, _sysroot="lib/ocaml-solo5", uk_solo5_triple=TRIPLE)
+    return SimpleNamespace(uk_fake_prefix=FAKE_PREFIX, uk_ocaml_solo5_sysroot="lib/ocaml-solo5", uk_solo5_triple=TRIPLE)
 
 
 # The shape of the cc wrapper that ocaml-solo5's gen_toolchain_tool.sh writes at configure time:
