@@ -46,7 +46,7 @@ class OcamlCrossTree(ConanFile):
         super().export_sources()
         # Our own OCaml patches (patches/ocaml/) go into the cross-compiler as well: they make the
         # compiler relocatable (ocamlmklib runs the compilers next to it, not in its configure-time
-        # bindir). All versions' patches are exported (part of this recipe's revision).
+        # bindir). Those of this version are exported (part of this recipe's revision).
         ours = os.path.join(self.recipe_folder, "..", "..", "patches", "ocaml")
         if not os.path.isdir(ours):
             raise ConanException(f"{self.name} needs the OCaml patches of the recipe index ({ours})")
