@@ -7,9 +7,10 @@ Up to ``parallel`` - 1 more may start beside them (``parallel`` 1: one build at 
 the critical path (engine/critical_path.py) that found the others taken, at normal priority; or a
 build off it as a filler: at idle priority, with a job pool of its own, so that it only uses cores
 the others leave idle; a filler that comes on the critical path while it runs (once the longer
-chain beside it is done) goes on at normal priority. Each job's output goes to its own log file. On Ctrl-C or SIGTERM every
-running job's process group is terminated; Conan only registers a package once package() has
-finished, so nothing half-built is left behind and the next run starts those packages again.
+chain beside it is done) goes on at normal priority. Each job's output goes to its own log file.
+On Ctrl-C or SIGTERM every running job's process group is terminated; Conan only registers a
+package once package() has finished, so nothing half-built is left behind and the next run starts
+those packages again.
 """
 from __future__ import annotations
 
