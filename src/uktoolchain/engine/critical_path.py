@@ -5,10 +5,9 @@ architecture) and short ones beside them (Solo5, nolibc and openlibm, firmware, 
 builds are not parallel all the time: OCaml's build has stretches where one file compiles alone
 (parsing/parser.ml, typing/typecore.ml) and its links. Run side by side as equals, a short build takes
 cores from a long one when it could have taken them while it ran alone; run as fillers (the
-scheduler starts them at idle priority, with a job pool of their own) they should only get what
-the chain leaves idle, and finish in its gaps. (Measured on a 2-core VM, idle priority kept a
-filler off long-running processes but not off a make of short compiler jobs: see README, "Cold
-installs".)
+scheduler starts them at idle priority, with a job pool of their own, and stops them while the
+chain keeps every core busy: engine/filler_gate.py) they only get what the chain leaves idle, and
+finish in its gaps.
 
 What is long comes from each build's cost: the CPU seconds it took when last built here, or the
 catalogue's figure for a component never built here (``[build_cost]`` in targets.toml). A build

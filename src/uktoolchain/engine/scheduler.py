@@ -5,9 +5,10 @@ Packages start as soon as their dependencies are done, those on the critical pat
 ``parallel`` jobs at a time (the builds' make jobs share the cores through engine/jobserver.py).
 Up to ``parallel`` - 1 more may start beside them (``parallel`` 1: one build at a time): a build on
 the critical path (engine/critical_path.py) that found the others taken, at normal priority; or a
-build off it as a filler: at idle priority, with a job pool of its own, so that it only uses cores
-the others leave idle; a filler that comes on the critical path while it runs (once the longer
-chain beside it is done) goes on at normal priority. Each job's output goes to its own log file.
+build off it as a filler: at idle priority, with a job pool of its own, and stopped while the others
+keep every core busy (engine/filler_gate.py), so that it only uses cores they leave idle; a filler
+that comes on the critical path while it runs (once the longer chain beside it is done) goes on at
+normal priority, ungated. Each job's output goes to its own log file.
 On Ctrl-C or SIGTERM every running job's process group is terminated; Conan only registers a
 package once package() has finished, so nothing half-built is left behind and the next run starts
 those packages again.
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from uktoolchain import atomic
 from uktoolchain.engine.critical_path import on_critical_path, tails
+from uktoolchain.engine.filler_gate import FillerGate
 from uktoolchain.engine.model import BUILD, CACHED, Plan, PlannedPackage
 from uktoolchain.errors import BuildError, DiskFullError, DownloadError, Interrupted, RemoteError, UkError
 
@@ -120,6 +122,8 @@ class Scheduler:
         self.tails = tails(plan, {label: cost for label, cost in costs.items() if cost is not None})
         self.fillers: set[str] = set()  # labels of the fillers started (and still at idle priority)
         self.started: dict[str, float] = {}  # per label, when its process started
+        # Fillers are stopped while the other builds keep every core busy (idle priority is not enough).
+        self.gate = FillerGate.for_cores(self.parallel) if self.parallel > 1 else None
 
     def run(self) -> None:
         finished = {label for label, p in self.plan.packages.items() if p.action == CACHED}
@@ -129,6 +133,8 @@ class Scheduler:
         failure: BuildError | DiskFullError | RemoteError | None = None
         waiting = list(self.batches)
         batched = {label for batch in self.batches for label in batch.labels}
+        if self.gate is not None:
+            self.gate.start()
         with ThreadPoolExecutor(max_workers=self.slots) as pool:
             try:
                 while True:
@@ -167,6 +173,9 @@ class Scheduler:
             except BaseException:
                 self._terminate_all()
                 raise
+            finally:
+                if self.gate is not None:
+                    self.gate.close()
         if failure is not None:
             raise failure
         if self.cancel.is_set():
@@ -201,6 +210,8 @@ class Scheduler:
                 if process is None:  # its process is about to start: raised on a later pass
                     continue
                 self.fillers.discard(label)
+                if self.gate is not None:
+                    self.gate.release(process.pid)
                 _normal_priority(process.pid)
                 self.view.update(label, "building", started=self.started[label],
                                  estimate=self.timings.estimate(label), filler=False)
@@ -256,7 +267,13 @@ class Scheduler:
                 self.processes[names[0]] = process
                 if filler:  # before it starts a build (Conan takes a second to start), and before
                     _idle_priority(process.pid)  # _promote_fillers_now_critical can see it
+                    if self.gate is not None:
+                        self.gate.add(process.pid)
             try:
+                if filler and self.gate is not None:  # released before it is reaped: until then
+                    # its pid, the group's id, cannot be another process's that the gate would stop
+                    os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)
+                    self.gate.release(process.pid)
                 _, status, usage = os.wait4(process.pid, 0)
                 code = process.returncode = os.waitstatus_to_exitcode(status)
                 cpu = usage.ru_utime + usage.ru_stime  # make and the compilers it ran, waited for
@@ -331,6 +348,8 @@ class Scheduler:
             processes = list(self.processes.values())
         for process in processes:
             _signal_group(process, signal.SIGTERM)
+        if self.gate is not None:  # a stopped filler only acts on SIGTERM once it goes on
+            self.gate.close()
         deadline = time.monotonic() + 15
         for process in processes:
             try:
