@@ -120,16 +120,21 @@ def test_fallback_probes(tmp_path):
     (tree / "CHANGES.md").write_text(f"Unreleased\n----------\n\n{VERSIONS['dune']} (2025-01-23)\n----------\n")
     with pytest.raises(SourceOverrideError, match="is version Unreleased"):
         check("dune", tree)
-    # Solo5 without version.h.distrib (a git archive): the top directory's name.
-    solo5 = make_tree(tmp_path / f"solo5-v{VERSIONS['solo5']}", "solo5", "0")
+
+
+def test_solo5_without_its_version_header_is_refused_before_the_build(tmp_path):
+    """A git archive of a Solo5 tag has no include/version.h.distrib, and a local directory is
+    staged without .git: Solo5's build then stops ("include/version.h.distrib: Not found, and we
+    are not in a Git tree"). Refused before anything is built, even when the top directory is
+    named like a release."""
+    solo5 = make_tree(tmp_path / f"solo5-v{VERSIONS['solo5']}", "solo5", VERSIONS["solo5"])
     (solo5 / "include" / "version.h.distrib").unlink()
-    check("solo5", solo5)
-    check("solo5", as_tarball(solo5, f"solo5-v{VERSIONS['solo5']}"))
-    unnamed = solo5.rename(tmp_path / "solo5")
-    with pytest.raises(SourceOverrideError) as refused:
-        check("solo5", unnamed)
-    assert refused.value.message.startswith(f"cannot tell which version of solo5 the local source {unnamed} is "
-                                            "(looked for /SOLO5_VERSION")
+    for source in (solo5, as_tarball(solo5, f"solo5-v{VERSIONS['solo5']}")):
+        with pytest.raises(SourceOverrideError) as refused:
+            check("solo5", source)
+        assert refused.value.message == (f"local source for solo5 ({source}) lacks include/version.h.distrib "
+                                         "(looked in its top)")
+        assert "solo5-v" in refused.value.hint and "release tarball" in refused.value.hint
 
 
 def test_tree_view_reads_tarballs_as_the_recipe_sees_them(tmp_path):
