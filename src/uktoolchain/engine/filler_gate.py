@@ -22,6 +22,8 @@ import os
 import signal
 import threading
 
+from uktoolchain.engine.processes import processes
+
 TICK = 0.1  # seconds between looks: reading /proc costs about 1 ms of CPU per look
 RESUME_AFTER = 2  # a make between two jobs has one runnable process for a moment: not a free core
 
@@ -100,18 +102,8 @@ class FillerGate:
 def runnable_outside(groups: set[int]) -> int:
     """How many processes other than this one are runnable, not counting members of ``groups``."""
     own = os.getpid()
-    count = 0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit() or int(entry.name) == own:
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as stream:
-                fields = stream.read().rsplit(b")", 1)[1].split()
-        except OSError:  # gone meanwhile
-            continue
-        if fields[0] == b"R" and int(fields[2]) not in groups:  # after the name: state, ppid, pgrp
-            count += 1
-    return count
+    return sum(1 for process in processes()
+               if process.state == "R" and process.group not in groups and process.pid != own)
 
 
 def _stop(group: int) -> None:

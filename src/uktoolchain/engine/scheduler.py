@@ -30,6 +30,7 @@ from uktoolchain import atomic
 from uktoolchain.engine.critical_path import on_critical_path, tails
 from uktoolchain.engine.filler_gate import FillerGate
 from uktoolchain.engine.model import BUILD, CACHED, Plan, PlannedPackage
+from uktoolchain.engine.processes import processes
 from uktoolchain.errors import BuildError, DiskFullError, DownloadError, Interrupted, RemoteError, UkError
 
 LOG_TAIL_LINES = 30
@@ -400,18 +401,7 @@ def _renice_group(pid: int, value: int) -> None:
 
 def _group_members(group: int) -> list[int]:
     """The processes of a process group (a build's: its leader started it in a new session)."""
-    members = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stream:
-                fields = stream.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == group:  # after the name: state, ppid, pgrp
-            members.append(int(entry))
-    return members
+    return [process.pid for process in processes() if process.group == group]
 
 
 def _signal_group(process: subprocess.Popen, sig: int) -> None:
