@@ -95,9 +95,12 @@ class Timings:
     def cost(self, name: str) -> float | None:
         return self.cpu.get(name)
 
-    def record(self, name: str, seconds: float, cpu: float) -> None:
+    def record(self, name: str, seconds: float | None, cpu: float) -> None:
+        """``seconds`` None: the build's duration says nothing of the next one (a filler, held
+        while the other builds kept the cores busy); the last duration stays the estimate."""
         with self.lock:  # jobs finish on several threads
-            self.seconds[name] = round(seconds, 1)
+            if seconds is not None:
+                self.seconds[name] = round(seconds, 1)
             self.cpu[name] = round(cpu, 1)
             atomic.write_text(self.path, json.dumps({"seconds": self.seconds, "cpu": self.cpu}, indent=1,
                                                     sort_keys=True))
@@ -245,7 +248,7 @@ class Scheduler:
         filler = name in self.fillers
         command = job.filler_command if filler else job.command
         code, elapsed, cpu = self._process([job.package.label], verb, command, job.log_path, filler)
-        self._finish(job, code, elapsed, cpu)
+        self._finish(job, code, elapsed, cpu, timed=not filler)
 
     def _process(self, names: list[str], verb: str, command: list[str], log_path: Path,
                  filler: bool = False) -> tuple[int, float, float]:
@@ -312,7 +315,8 @@ class Scheduler:
         if refused is not None:
             raise refused
 
-    def _finish(self, job: Job, code: int, elapsed: float, cpu: float) -> None:
+    def _finish(self, job: Job, code: int, elapsed: float, cpu: float, timed: bool = True) -> None:
+        """``timed``: whether ``elapsed`` is worth an estimate for the next build (no filler's is)."""
         name = job.package.label
         if self.cancel.is_set():
             self.view.update(name, "failed", reason="interrupted")
@@ -335,7 +339,7 @@ class Scheduler:
                 self.view.update(name, "failed", reason="refused")
                 raise
         if job.package.action == BUILD:
-            self.timings.record(name, elapsed, cpu)
+            self.timings.record(name, elapsed if timed else None, cpu)
             if job.cleanup is not None:
                 try:
                     job.cleanup()
